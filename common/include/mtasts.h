@@ -1,0 +1,299 @@
+/*
+ * mtasts.h - MTA-STS (RFC 8461) and SMTP TLS Reporting (RFC 8460) for MTAs.
+ *
+ * This is the one public header of libmtasts. Adapters and the CLI use
+ * nothing else. The library never exits, never prints and never aborts:
+ * every function returns an error code (0 or a negative MTASTS_E* value,
+ * see mtasts_strerror()) and the engine logs through a callback that the
+ * caller installs.
+ *
+ * Offline use (no context needed):
+ *	mtasts_policy_parse()      a policy file (RFC 8461 section 3.2)
+ *	mtasts_sts_record_parse()  the TXT RRset of _mta-sts.<domain> (3.1)
+ *	mtasts_tlsrpt_record_parse() the TXT RRset of _smtp._tls.<domain>
+ *	mtasts_mx_match()          an MX host against a policy pattern (4.1)
+ *
+ * Online use, the recipe:
+ *	1. mtasts_ctx_open() with a config file, or NULL for the default;
+ *	2. mtasts_resolve() for a recipient domain: the policy that rules now;
+ *	3. mtasts_answer_mx() for each MX host: may it be used, and how;
+ *	4. mtasts_answer_clear(), then mtasts_ctx_close() at the end.
+ * An event loop uses mtasts_resolve_async(), watches mtasts_async_fd()
+ * for readability and calls mtasts_async_process() when it is readable.
+ */
+#ifndef MTASTS_H
+#define MTASTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Errors. Every function that can fail returns MTASTS_OK (0) or one of
+ * these negative values.
+ */
+#define MTASTS_OK	0
+enum mtasts_err {
+	MTASTS_ENOMEM = -1,	/* out of memory */
+	MTASTS_EINVAL = -2,	/* bad argument from the caller */
+	MTASTS_ESYNTAX = -3,	/* input does not follow the grammar */
+	MTASTS_ENOTFOUND = -4,	/* no such record, no policy */
+	MTASTS_EDNS = -5,	/* DNS lookup failed (SERVFAIL, timeout, bogus) */
+	MTASTS_EFETCH = -6,	/* HTTPS policy fetch failed */
+	MTASTS_ESTORE = -7,	/* the cache database failed */
+	MTASTS_ECONFIG = -8,	/* the configuration is wrong */
+	MTASTS_EIO = -9,	/* reading or writing a file failed */
+	MTASTS_ETIMEOUT = -10,	/* a bounded wait ran out */
+	MTASTS_ETOOBIG = -11,	/* input larger than the RFC allows */
+	MTASTS_ERANGE = -12	/* a number outside its allowed range */
+};
+
+/* A static English string for an error code; never NULL. */
+const char *mtasts_strerror(int err);
+
+/*
+ * Diagnostics from the parsers: the first error that made the input
+ * invalid, and the warnings about input that is valid but suspicious
+ * (an ignored duplicate field, an unknown field).
+ * For a policy file, line is the 1-based line number; for a TXT RRset it
+ * is the 1-based index of the record; 0 means "the input as a whole".
+ */
+#define MTASTS_DIAG_MSG		256
+#define MTASTS_DIAG_WARN_MAX	8
+struct mtasts_diag_item {
+	unsigned	 line;			/* where; 0: the whole input */
+	char		 msg[MTASTS_DIAG_MSG];	/* what, in one sentence */
+};
+struct mtasts_diag {
+	struct mtasts_diag_item	error;		/* set when parsing failed */
+	unsigned		nwarn;		/* warnings kept (at most
+						   MTASTS_DIAG_WARN_MAX) */
+	struct mtasts_diag_item	warn[MTASTS_DIAG_WARN_MAX];
+};
+
+/*
+ * Policy modes (RFC 8461 section 5). The order matters: a larger value
+ * is stricter.
+ */
+enum mtasts_mode {
+	MTASTS_MODE_NONE = 0,
+	MTASTS_MODE_TESTING = 1,
+	MTASTS_MODE_ENFORCE = 2
+};
+
+/* "none", "testing" or "enforce". */
+const char *mtasts_mode_name(enum mtasts_mode mode);
+/* Parses one of those three words (exact, lower case). */
+int mtasts_mode_parse(const char *s, enum mtasts_mode *mode);
+
+#define MTASTS_POLICY_MAX_BODY	65536		/* RFC 8461 3.3: 64 KiB */
+#define MTASTS_MAX_AGE_MAX	31557600	/* RFC 8461 3.2: about a year */
+#define MTASTS_ID_MAX		32		/* RFC 8461 3.1: 1-32 chars */
+#define MTASTS_NAME_MAX		253		/* a domain name in text */
+
+/*
+ * A parsed policy. Everything in it is owned by it.
+ */
+struct mtasts_policy {
+	enum mtasts_mode mode;	/* the policy's mode */
+	uint32_t	 max_age;	/* seconds, 0..MTASTS_MAX_AGE_MAX */
+	size_t		 nmx;		/* number of mx patterns; 0 only when
+					   mode is none */
+	char		**mx;		/* patterns as A-labels, lower case,
+					   no trailing dot; "*.x.y" allowed */
+};
+
+/*
+ * Parses a policy file body of len bytes (need not be NUL-terminated).
+ * On success *out is a new policy (free with mtasts_policy_free()).
+ * On failure returns MTASTS_ESYNTAX, MTASTS_ERANGE (max_age) or
+ * MTASTS_ETOOBIG (over 64 KiB), and diag, when not NULL, says where and
+ * why. Warnings are filled in either way.
+ */
+int mtasts_policy_parse(const char *body, size_t len,
+    struct mtasts_policy **out, struct mtasts_diag *diag);
+void mtasts_policy_free(struct mtasts_policy *policy);
+
+/*
+ * The policy as a policy file (LF line ends), in a new string that the
+ * caller frees. NULL when out of memory.
+ */
+char *mtasts_policy_format(const struct mtasts_policy *policy);
+
+/*
+ * Does host match one of the policy's mx patterns? 1 yes, 0 no, or a
+ * negative error when host is not a valid host name.
+ */
+int mtasts_policy_match(const struct mtasts_policy *policy, const char *host);
+
+/*
+ * RFC 8461 section 4.1 matching of one host against one pattern:
+ * case-insensitive, a trailing dot ignored, "*." matches exactly one
+ * left-most label. U-labels in either are converted to A-labels (IDNA2008)
+ * first. Returns 1 match, 0 no match, MTASTS_ESYNTAX when host or pattern
+ * is not a valid name.
+ */
+int mtasts_mx_match(const char *host, const char *pattern);
+
+/*
+ * Normalises a host or domain name: U-labels to A-labels, lower case,
+ * trailing dot removed, checked as a host name (LDH labels of 1-63
+ * octets, at most 253 in all; no IP literal). With wildcard non-zero a
+ * left-most "*" label is allowed. out must hold MTASTS_NAME_MAX + 1 bytes.
+ */
+int mtasts_name_normalize(const char *in, int wildcard,
+    char out[MTASTS_NAME_MAX + 1]);
+
+/*
+ * The _mta-sts TXT RRset (RFC 8461 section 3.1). txt holds the n records
+ * of the RRset, each the strings of one record already joined. Records
+ * that do not start with "v=STSv1" are dropped; exactly one must remain
+ * and parse.
+ */
+struct mtasts_sts_record {
+	char	 id[MTASTS_ID_MAX + 1];	/* 1-32 ALPHA/DIGIT */
+	unsigned next;			/* number of extension fields */
+};
+int mtasts_sts_record_parse(const char *const *txt, size_t n,
+    struct mtasts_sts_record *out, struct mtasts_diag *diag);
+
+/*
+ * The _smtp._tls TXT RRset (RFC 8460 section 3): "v=TLSRPTv1" and one or
+ * more rua URIs, mailto: or https:, each checked.
+ */
+struct mtasts_tlsrpt_record {
+	size_t	 nrua;		/* at least 1 */
+	char	**rua;		/* the URIs, as given */
+	unsigned next;		/* number of extension fields */
+};
+int mtasts_tlsrpt_record_parse(const char *const *txt, size_t n,
+    struct mtasts_tlsrpt_record **out, struct mtasts_diag *diag);
+void mtasts_tlsrpt_record_free(struct mtasts_tlsrpt_record *rec);
+
+/*
+ * Logging. The engine calls the callback with one line, without a
+ * trailing newline, for each message at or above the level set.
+ */
+enum mtasts_loglevel {
+	MTASTS_LOG_ERR = 0,
+	MTASTS_LOG_WARN = 1,
+	MTASTS_LOG_INFO = 2,
+	MTASTS_LOG_DEBUG = 3
+};
+typedef void mtasts_log_fn(void *arg, enum mtasts_loglevel level,
+    const char *msg);
+
+/*
+ * The engine context: configuration, the shared cache, and (made only
+ * when first needed) the DNS resolver and the HTTPS client. One per
+ * process or thread; not shared between threads.
+ */
+struct mtasts_ctx;
+
+#define MTASTS_DEFAULT_CONF	"/etc/mtasts/mtasts.conf"
+
+/*
+ * Opens a context. conf is the path of an mtasts.conf(5); NULL means
+ * MTASTS_DEFAULT_CONF when that file exists, built-in defaults otherwise.
+ * log may be NULL (silence). A configuration error returns MTASTS_ECONFIG
+ * with diag saying which line. A cache that cannot be opened is not an
+ * error: it is logged and the context works uncached.
+ */
+int mtasts_ctx_open(const char *conf, mtasts_log_fn *log, void *logarg,
+    enum mtasts_loglevel loglevel, struct mtasts_ctx **out,
+    struct mtasts_diag *diag);
+void mtasts_ctx_close(struct mtasts_ctx *ctx);
+
+/* Where the answer came from. */
+enum mtasts_source {
+	MTASTS_SRC_NONE = 0,	/* no policy anywhere */
+	MTASTS_SRC_CACHE,	/* the cache, fresh enough */
+	MTASTS_SRC_NETWORK,	/* fetched now */
+	MTASTS_SRC_STALE,	/* cache kept because DNS or fetch failed */
+	MTASTS_SRC_OVERRIDE	/* forced by a per-domain override */
+};
+const char *mtasts_source_name(enum mtasts_source src);
+
+/*
+ * The answer to "what policy rules this domain now?".
+ * mode is what the sender must do: it is the policy's mode unless an
+ * override forced another. policy is NULL when no policy applies (then
+ * mode is none). log_only is set when the configuration says to log
+ * refusals instead of acting on them: the caller still asks
+ * mtasts_answer_mx() and logs what it would have refused.
+ */
+struct mtasts_answer {
+	enum mtasts_mode	 mode;		/* effective mode */
+	struct mtasts_policy	*policy;	/* owned; NULL: no policy */
+	char			 id[MTASTS_ID_MAX + 1]; /* policy id, or "" */
+	enum mtasts_source	 source;	/* where it came from */
+	time_t			 fetched;	/* when the policy was fetched */
+	time_t			 expires;	/* when it stops applying */
+	int			 log_only;	/* refusals are logged only */
+	int			 temperror;	/* no policy could be had because
+						   of a temporary failure (DNS,
+						   fetch), and none was cached */
+	char			 why[MTASTS_DIAG_MSG]; /* how it was decided */
+};
+
+/*
+ * Resolves the policy of a recipient domain, through the cache and, when
+ * needed, DNS and HTTPS, following RFC 8461 section 5. Every wait is
+ * bounded by the configured timeouts. Returns MTASTS_OK with ans filled
+ * in (even when there is no policy), or MTASTS_EINVAL for a domain that
+ * is not a valid name, MTASTS_ENOMEM. Free with mtasts_answer_clear().
+ */
+int mtasts_resolve(struct mtasts_ctx *ctx, const char *domain,
+    struct mtasts_answer *ans);
+void mtasts_answer_clear(struct mtasts_answer *ans);
+
+/* What to do with one MX host of a domain under an answer. */
+enum mtasts_verdict {
+	MTASTS_MX_PLAIN = 0,	/* no policy applies: deliver as usual */
+	MTASTS_MX_REQUIRE_TLS,	/* use it only over TLS 1.2+ with a
+				   certificate valid for the host name */
+	MTASTS_MX_REFUSE,	/* enforce: the host matches no pattern */
+	MTASTS_MX_REPORT	/* testing: no match, or TLS would be needed;
+				   deliver anyway and report */
+};
+const char *mtasts_verdict_name(enum mtasts_verdict v);
+
+/*
+ * The verdict for MX host mx under ans. In enforce mode a matching host
+ * gets MTASTS_MX_REQUIRE_TLS and any other MTASTS_MX_REFUSE; in testing
+ * mode a matching host gets MTASTS_MX_REPORT too (deliver, report
+ * failures); under none or no policy, MTASTS_MX_PLAIN. log_only does not
+ * change the verdict: the caller logs instead of refusing.
+ */
+enum mtasts_verdict mtasts_answer_mx(const struct mtasts_answer *ans,
+    const char *mx);
+
+/*
+ * Asynchronous resolution for event loops. cb is called exactly once,
+ * from within mtasts_async_process() (or from mtasts_resolve_async()
+ * itself when the cache answers at once), with err as mtasts_resolve()
+ * returns it; the callee owns ans and clears it. Requests for a domain
+ * already in flight share its work.
+ */
+typedef void mtasts_resolve_cb(void *arg, int err, struct mtasts_answer *ans);
+int mtasts_resolve_async(struct mtasts_ctx *ctx, const char *domain,
+    mtasts_resolve_cb *cb, void *arg);
+
+/*
+ * One file descriptor that becomes readable when asynchronous work is
+ * ready; watch it and call mtasts_async_process(), which never blocks.
+ * Returns -1 with MTASTS_* in *err on failure.
+ */
+int mtasts_async_fd(struct mtasts_ctx *ctx);
+int mtasts_async_process(struct mtasts_ctx *ctx);
+/* Number of resolutions in flight. */
+size_t mtasts_async_pending(const struct mtasts_ctx *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MTASTS_H */

@@ -1,0 +1,69 @@
+/*
+ * store.h - the policy cache and TLS-RPT counters in SQLite (WAL),
+ * shared by many processes. The only module that knows SQL.
+ *
+ * Every call waits at most the busy timeout given to store_open(); a
+ * missing, read-only, locked or corrupt database gives MTASTS_ESTORE
+ * (logged), never a crash or a hang.
+ */
+#ifndef MTASTS_STORE_H
+#define MTASTS_STORE_H
+
+#include <time.h>
+
+#include "mtasts.h"
+#include "log.h"
+
+struct store;
+
+/* One cached policy. */
+struct store_policy {
+	char	 domain[MTASTS_NAME_MAX + 1]; /* normalised policy domain */
+	char	 id[MTASTS_ID_MAX + 1];	/* id of the TXT record it came with */
+	char	*text;			/* the policy file as fetched; NULL
+					   when only a failure is known */
+	time_t	 fetched;		/* when it was fetched */
+	time_t	 expires;		/* fetched + max_age */
+	time_t	 checked;		/* last time the TXT id was checked */
+	time_t	 failed;		/* last failed fetch, 0: none */
+	char	 failed_id[MTASTS_ID_MAX + 1]; /* the id that failed */
+};
+
+/*
+ * Opens (creating when missing, with its folder's permissions) the
+ * database at path. busy_ms bounds every wait for a lock.
+ * MTASTS_ESTORE when it cannot be opened or its schema is from a newer
+ * version.
+ */
+int	store_open(const char *path, unsigned busy_ms,
+	    const struct logger *lg, struct store **out);
+void	store_close(struct store *st);
+
+/* MTASTS_OK, MTASTS_ENOTFOUND, MTASTS_ESTORE. Clear with
+ * store_policy_clear(). */
+int	store_get(struct store *st, const char *domain,
+	    struct store_policy *out);
+void	store_policy_clear(struct store_policy *p);
+/* Inserts or replaces the whole row of p->domain. */
+int	store_put(struct store *st, const struct store_policy *p);
+/* The TXT id was checked at when and had not changed. */
+int	store_touch(struct store *st, const char *domain, time_t when);
+/* A fetch for id failed at when (creates a row without text if none). */
+int	store_fail(struct store *st, const char *domain, const char *id,
+	    time_t when);
+int	store_forget(struct store *st, const char *domain);
+int	store_flush(struct store *st);
+/* Calls cb for every row in domain order; a non-zero return stops. */
+int	store_list(struct store *st,
+	    int (*cb)(void *arg, const struct store_policy *p), void *arg);
+
+/*
+ * Fetch lease: so that concurrent processes do not all fetch the same
+ * domain. Returns 1 when this process now holds the lease for ttl
+ * seconds, 0 when another holds an unexpired one, or MTASTS_ESTORE.
+ */
+int	store_lease(struct store *st, const char *domain, time_t now,
+	    unsigned ttl);
+int	store_release(struct store *st, const char *domain);
+
+#endif
