@@ -273,6 +273,43 @@ enum mtasts_verdict mtasts_answer_mx(const struct mtasts_answer *ans,
     const char *mx);
 
 /*
+ * The cache, for administrators. An entry is one cached domain; text is
+ * the policy file as fetched (NULL when only a failed fetch is known).
+ * The pointers are valid during the callback only.
+ */
+struct mtasts_cache_entry {
+	const char	*domain;	/* policy domain */
+	const char	*id;		/* id of the cached policy, or "" */
+	const char	*text;		/* the policy file, or NULL */
+	enum mtasts_mode mode;		/* its mode (none when no text) */
+	uint32_t	 max_age;	/* its max_age */
+	time_t		 fetched;	/* when it was fetched */
+	time_t		 expires;	/* when it stops applying */
+	time_t		 checked;	/* last TXT id check */
+	time_t		 failed;	/* last failed fetch, 0: none */
+	const char	*failed_id;	/* the id whose fetch failed, or "" */
+};
+typedef int mtasts_cache_cb(void *arg, const struct mtasts_cache_entry *e);
+
+/* Calls cb for each entry (domain NULL) or for one domain; a non-zero
+ * return from cb stops. MTASTS_ENOTFOUND for an unknown domain,
+ * MTASTS_ESTORE when there is no usable cache. */
+int mtasts_cache_list(struct mtasts_ctx *ctx, const char *domain,
+    mtasts_cache_cb *cb, void *arg);
+int mtasts_cache_forget(struct mtasts_ctx *ctx, const char *domain);
+int mtasts_cache_flush(struct mtasts_ctx *ctx);
+
+/*
+ * Proactive refresh (for cron, or the filter's timer): every cached
+ * domain whose TXT id is due for a check, or whose policy is past half
+ * its max_age, is resolved again (all of them when all is non-zero).
+ * *nchecked counts the domains looked at, *nfailed those whose refresh
+ * did not give a fresh policy. Blocks; bounded by the timeouts.
+ */
+int mtasts_refresh(struct mtasts_ctx *ctx, int all, unsigned *nchecked,
+    unsigned *nfailed);
+
+/*
  * Asynchronous resolution for event loops. cb is called exactly once,
  * from within mtasts_async_process() (or from mtasts_resolve_async()
  * itself when the cache answers at once), with err as mtasts_resolve()

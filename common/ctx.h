@@ -1,0 +1,44 @@
+/*
+ * ctx.h - the engine context shared by resolve.c and the CLI-facing
+ * helpers: configuration, logger, and the lazily made store, resolver,
+ * HTTPS client and event loop.
+ */
+#ifndef MTASTS_CTX_H
+#define MTASTS_CTX_H
+
+#include "mtasts.h"
+#include "config.h"
+#include "dns.h"
+#include "ev.h"
+#include "fetch.h"
+#include "log.h"
+#include "store.h"
+
+struct req;
+
+struct mtasts_ctx {
+	struct config	*conf;		/* read once at open */
+	struct logger	 log;		/* the caller's callback */
+	struct store	*store;		/* NULL: working uncached */
+	int		 store_tried;	/* store_open() was attempted */
+	struct ev	*ev;		/* made by the first async call */
+	struct dns	*dns;		/* made by the first DNS need */
+	struct fetch	*fetch;		/* made by the first fetch */
+	struct req	*inflight;	/* async requests, one per domain */
+	size_t		 ninflight;
+};
+
+/* Lazy getters: NULL when the module could not be made (logged). */
+struct store	*ctx_store(struct mtasts_ctx *ctx);
+struct ev	*ctx_ev(struct mtasts_ctx *ctx);
+struct dns	*ctx_dns(struct mtasts_ctx *ctx);
+struct fetch	*ctx_fetch(struct mtasts_ctx *ctx);
+
+/* resolve.c: mtasts_resolve(), with force set the TXT id is checked now
+ * whatever the check interval says. */
+int		 resolve_sync(struct mtasts_ctx *ctx, const char *domain,
+		    int force, struct mtasts_answer *ans);
+/* resolve.c: answer every in-flight async request with an error. */
+void		 resolve_abort_all(struct mtasts_ctx *ctx);
+
+#endif
