@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mtasts.h"
@@ -120,4 +121,44 @@ cli_diag_msg(const struct mtasts_diag_item *item)
 			return item->msg + n;
 	}
 	return item->msg;
+}
+
+static void
+cli_log(void *arg, enum mtasts_loglevel level, const char *msg)
+{
+	static const char *const names[] = { "error", "warning", "info",
+	    "debug" };
+
+	fprintf(stderr, "mtasts: %s: %s\n", names[level], msg);
+}
+
+int
+cli_open(const char *conf, int verbose, struct mtasts_ctx **ctx)
+{
+	struct mtasts_diag	diag;
+	int			rc;
+
+	rc = mtasts_ctx_open(conf, cli_log, NULL, verbose ? MTASTS_LOG_DEBUG :
+	    MTASTS_LOG_WARN, ctx, &diag);
+	if (rc == MTASTS_OK)
+		return CLI_OK;
+	if (diag.error.msg[0] != '\0')
+		fprintf(stderr, "mtasts: %s:%u: %s\n", conf ? conf :
+		    MTASTS_DEFAULT_CONF, diag.error.line, diag.error.msg);
+	else
+		fprintf(stderr, "mtasts: %s: %s\n", conf ? conf :
+		    MTASTS_DEFAULT_CONF, mtasts_strerror(rc));
+	return CLI_USAGE;
+}
+
+void
+cli_time(char *buf, size_t size, long long t)
+{
+	struct tm	tm;
+	time_t		tt = (time_t)t;
+
+	if (t <= 0 || gmtime_r(&tt, &tm) == NULL)
+		snprintf(buf, size, "never");
+	else
+		strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm);
 }

@@ -29,6 +29,19 @@ struct cli_cmd {
 int	lint_main(int, char **);
 int	match_main(int, char **);
 int	generate_main(int, char **);
+int	query_main(int, char **);
+int	refresh_main(int, char **);
+int	cache_main(int, char **);
+
+struct mtasts_ctx;
+/*
+ * Opens the engine with config file conf (NULL: the default), logging to
+ * stderr: warnings and errors, everything with verbose. Prints why it
+ * failed and returns CLI_USAGE, or CLI_OK.
+ */
+int	cli_open(const char *conf, int verbose, struct mtasts_ctx **ctx);
+/* "2026-11-25 12:00:00 UTC" */
+void	cli_time(char *buf, size_t size, long long t);
 
 /*
  * Reads at most max + 1 bytes of path ("-" is standard input) into a new

@@ -21,6 +21,12 @@ static const struct cli_cmd cmds[] = {
 	    "check a host name against policy mx patterns" },
 	{ "generate", generate_main,
 	    "write the DNS records and policy file for a domain" },
+	{ "query", query_main,
+	    "the policy that rules a domain now, and why" },
+	{ "refresh", refresh_main,
+	    "re-check the cached policies that are due (for cron)" },
+	{ "cache", cache_main,
+	    "list, show, forget or flush cached policies" },
 };
 
 int
