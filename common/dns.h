@@ -30,7 +30,8 @@ void	dns_free(struct dns *dns);
 /* TXT records at name, CNAMEs followed, each record's strings joined
  * without spaces. Free with dns_strv_free(). */
 int	dns_txt(struct dns *dns, const char *name, char ***txt, size_t *n);
-/* MX records, sorted by preference. free() the array. */
+/* MX records, sorted by preference (then name). free() the array. A
+ * null MX (RFC 7505, "0 .") is one record with host "". */
 int	dns_mx(struct dns *dns, const char *domain, struct dns_mx **mx,
 	    size_t *n);
 /* IPv4 then IPv6 addresses of host as text. */
@@ -46,6 +47,11 @@ void	dns_strv_free(char **v, size_t n);
  * Asynchronous forms. The callback runs once, from ev_process() (never
  * from inside the call that started it); the arrays are freed when it
  * returns, so it copies what it keeps. Returns MTASTS_OK when started.
+ * A lookup not answered within conf->dns_timeout is cancelled and its
+ * callback gets MTASTS_EDNS. dns_free() drops lookups in flight without
+ * calling their callbacks; do not call it from a callback.
+ * After a fork the child gets a fresh resolver for the synchronous calls;
+ * the asynchronous ones are for processes that do not fork.
  */
 typedef void dns_strv_cb(void *arg, int err, char **v, size_t n);
 int	dns_txt_async(struct dns *dns, const char *name, dns_strv_cb *cb,

@@ -19,6 +19,9 @@ struct ev_timer {
 	unsigned long long deadline;	/* monotonic ms; 0: not armed */
 	ev_timer_cb	*cb;
 	void		*arg;
+	unsigned long long seq;		/* ev's own: arming order, so that a
+					   timer re-armed during dispatch
+					   waits for the next pass */
 };
 
 int	ev_new(struct ev **out);
@@ -32,7 +35,13 @@ int	ev_watch(struct ev *ev, int fd, unsigned events, ev_fd_cb *cb,
 int	ev_timer_set(struct ev *ev, struct ev_timer *t, unsigned ms,
 	    ev_timer_cb *cb, void *arg);
 void	ev_timer_del(struct ev *ev, struct ev_timer *t);
-/* Dispatches what is ready and what expired, without blocking. */
+/*
+ * Dispatches what is ready and what expired, without blocking. Callbacks
+ * may add, change or remove any watch or timer (their own included): an
+ * event for a watch removed earlier in the same pass is dropped, and a
+ * timer armed by a callback runs in a later pass at the earliest, except
+ * one armed by a descriptor callback, which runs in this pass when due.
+ */
 int	ev_process(struct ev *ev);
 /* Blocks up to ms (or until the next timer) then dispatches. */
 int	ev_wait(struct ev *ev, int ms);

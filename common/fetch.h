@@ -49,7 +49,11 @@ int	fetch_policy(struct fetch *f, const char *domain,
 void	fetch_result_clear(struct fetch_result *res);
 
 /* Asynchronous, through curl's multi interface on ev: cb runs once from
- * ev_process(); res is cleared after it returns. */
+ * ev_process(); res is cleared after it returns. Many may be in flight.
+ * fetch_free() drops transfers in flight without calling their
+ * callbacks; do not call it from a callback. MTASTS_EINVAL when domain
+ * is not a host name or an address is not an IP literal (also for
+ * fetch_policy()). */
 typedef void fetch_cb(void *arg, int err, struct fetch_result *res);
 int	fetch_policy_async(struct fetch *f, const char *domain,
 	    char *const *addrs, size_t naddrs, fetch_cb *cb, void *arg);
