@@ -77,6 +77,7 @@ static void	 req_on_addrs(struct req *, int, char **, size_t);
 static void	 req_on_fetch(struct req *, int, struct fetch_result *);
 static void	 req_poll_lease(struct req *);
 static void	 req_take_lease(struct req *);
+static int	 req_use_others(struct req *);
 static void	 req_done(struct req *);
 static void	 req_fallback(struct req *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
@@ -344,6 +345,49 @@ req_take_lease(struct req *r)
 	/* a broken store must not stop the fetch */
 	r->leased = rc == 1;
 	r->step = STEP_ADDRS;
+	/* the previous holder may have finished since we last looked */
+	if (r->leased)
+		req_use_others(r);
+}
+
+/*
+ * Has another process fetched (or failed to fetch) r->id since we read
+ * the store? Then use its result instead of fetching again. Returns 1
+ * when r is answered.
+ */
+static int
+req_use_others(struct req *r)
+{
+	struct store_policy	 row;
+	struct mtasts_policy	*pol = NULL;
+	int			 newer;
+
+	memset(&row, 0, sizeof(row));
+	if (store_get(r->ctx->store, r->domain, &row) != MTASTS_OK)
+		return 0;
+	newer = !r->have_row || row.fetched > r->row.fetched ||
+	    r->row.text == NULL;
+	if (newer && row.text != NULL && strcmp(row.id, r->id) == 0 &&
+	    row.expires > r->now && mtasts_policy_parse(row.text,
+	    strlen(row.text), &pol, NULL) == MTASTS_OK) {
+		store_policy_clear(&r->row);
+		r->row = row;
+		r->have_row = 1;
+		mtasts_policy_free(r->cached);
+		r->cached = pol;
+		answer_cached(r, MTASTS_SRC_NETWORK, "fetched by another "
+		    "process just now, id %s", r->id);
+		return 1;
+	}
+	if (row.failed != 0 && strcmp(row.failed_id, r->id) == 0 &&
+	    row.failed > (r->have_row ? r->row.failed : 0)) {
+		store_policy_clear(&row);
+		req_fallback(r, 1, "policy fetch for id %s by another "
+		    "process failed", r->id);
+		return 1;
+	}
+	store_policy_clear(&row);
+	return 0;
 }
 
 /*
@@ -353,31 +397,8 @@ req_take_lease(struct req *r)
 static void
 req_poll_lease(struct req *r)
 {
-	struct store_policy	 row;
-	struct mtasts_policy	*pol = NULL;
-
-	memset(&row, 0, sizeof(row));
-	if (store_get(r->ctx->store, r->domain, &row) == MTASTS_OK) {
-		if (row.text != NULL && row.fetched >= r->now &&
-		    strcmp(row.id, r->id) == 0 && mtasts_policy_parse(row.text,
-		    strlen(row.text), &pol, NULL) == MTASTS_OK) {
-			store_policy_clear(&r->row);
-			r->row = row;
-			r->have_row = 1;
-			mtasts_policy_free(r->cached);
-			r->cached = pol;
-			answer_cached(r, MTASTS_SRC_NETWORK, "fetched by "
-			    "another process just now, id %s", r->id);
-			return;
-		}
-		if (row.failed >= r->now && strcmp(row.failed_id, r->id) == 0) {
-			store_policy_clear(&row);
-			req_fallback(r, 1, "policy fetch for id %s by another "
-			    "process failed", r->id);
-			return;
-		}
-		store_policy_clear(&row);
-	}
+	if (req_use_others(r))
+		return;
 	if (ev_now_ms() >= r->wait_until) {
 		req_fallback(r, 1, "timed out waiting for another process "
 		    "to fetch the policy");
