@@ -143,8 +143,8 @@ cli_open(const char *conf, int verbose, struct mtasts_ctx **ctx)
 	if (rc == MTASTS_OK)
 		return CLI_OK;
 	if (diag.error.msg[0] != '\0')
-		fprintf(stderr, "mtasts: %s:%u: %s\n", conf ? conf :
-		    MTASTS_DEFAULT_CONF, diag.error.line, diag.error.msg);
+		fprintf(stderr, "mtasts: %s: %s\n", conf ? conf :
+		    MTASTS_DEFAULT_CONF, diag.error.msg);
 	else
 		fprintf(stderr, "mtasts: %s: %s\n", conf ? conf :
 		    MTASTS_DEFAULT_CONF, mtasts_strerror(rc));

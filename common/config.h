@@ -11,6 +11,8 @@
 #include "mtasts.h"
 
 #define CONFIG_DEFAULT_STORE	"/var/lib/mtasts/mtasts.db"
+#define CONFIG_DEFAULT_REPORT_DIR "/var/lib/mtasts/reports"
+#define CONFIG_DEFAULT_SENDMAIL	"/usr/sbin/sendmail"
 
 struct config_override {
 	char			*domain;	/* normalised domain */
@@ -57,8 +59,17 @@ struct config {
  */
 int	config_load(const char *path, struct config **out,
 	    struct mtasts_diag *diag);
+/*
+ * The same from len bytes in memory (need not be NUL-terminated; NULL
+ * with len 0 gives the defaults). MTASTS_ECONFIG, MTASTS_ENOMEM.
+ */
+int	config_parse(const char *buf, size_t len, struct config **out,
+	    struct mtasts_diag *diag);
 void	config_free(struct config *conf);
-/* The override for a normalised domain, or NULL. */
+/*
+ * The override for a normalised domain, or NULL. Exact match: an
+ * override for example.com does not cover its subdomains.
+ */
 const struct config_override *config_override(const struct config *conf,
 	    const char *domain);
 

@@ -446,8 +446,8 @@ req_on_fetch(struct req *r, int err, struct fetch_result *res)
 	}
 	rc = mtasts_policy_parse(res->body, res->len, &pol, &diag);
 	if (rc != MTASTS_OK) {
-		req_fail_fetch(r, 0, "policy of %s is invalid: line %u: %s",
-		    r->domain, diag.error.line, diag.error.msg);
+		req_fail_fetch(r, 0, "policy of %s is invalid: %s", r->domain,
+		    diag.error.msg);
 		return;
 	}
 	memset(&row, 0, sizeof(row));

@@ -30,8 +30,9 @@ struct store_policy {
 };
 
 /*
- * Opens (creating when missing, with its folder's permissions) the
- * database at path. busy_ms bounds every wait for a lock.
+ * Opens the database at path, creating it (mode 0660) when missing; the
+ * folder must be writable by the MTA's user, for SQLite's -wal and -shm
+ * files. busy_ms bounds every wait for a lock.
  * MTASTS_ESTORE when it cannot be opened or its schema is from a newer
  * version.
  */

@@ -61,6 +61,9 @@ const char *mtasts_strerror(int err);
  * (an ignored duplicate field, an unknown field).
  * For a policy file, line is the 1-based line number; for a TXT RRset it
  * is the 1-based index of the record; 0 means "the input as a whole".
+ * msg is a whole sentence that can be logged alone, so it names the line
+ * or record itself ("line 3: ..."); tools that print the line number in
+ * their own format strip that prefix.
  */
 #define MTASTS_DIAG_MSG		256
 #define MTASTS_DIAG_WARN_MAX	8

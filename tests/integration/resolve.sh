@@ -253,7 +253,7 @@ ok $? "store folder missing: still answers"
 # 16. A broken configuration is an error that names the line.
 printf 'store %s\nbogus_key 1\n' "$T/s.db" >"$T/bad.conf"
 lab_exec "$MTASTS" query -c "$T/bad.conf" enforce.test >/dev/null 2>"$T/last.err"
-[ $? -eq 2 ] && grep -q ':2:' "$T/last.err"
+[ $? -eq 2 ] && grep -q 'line 2: ' "$T/last.err"
 ok $? "unknown config key: exit 2, line named"
 
 echo "# $n tests, $failed failed"

@@ -1,0 +1,815 @@
+/*
+ * store.c - the policy cache and fetch leases in one SQLite database,
+ * shared by every process of the MTA.
+ *
+ * The database is in WAL mode (readers never wait for the writer) with
+ * synchronous=NORMAL. Every connection has a busy timeout, so no call
+ * waits longer than the busy_ms given to store_open(). The schema is
+ * versioned with PRAGMA user_version: store_migrations[i] takes version
+ * i to i + 1, each step in its own BEGIN IMMEDIATE transaction, and a
+ * database newer than this code is refused. A file that cannot be
+ * written is used read-only: reads work, writes fail with MTASTS_ESTORE
+ * and one log line per handle. Statements used on every delivery are
+ * prepared once and kept on the handle.
+ *
+ * A new database file is created with mode 0660 (whatever the umask), so
+ * that a group shared by the MTA and the administrator can write it; its
+ * folder must be writable by the MTA user, since SQLite creates the -wal
+ * and -shm files beside it.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+#define STORE_FILE_MODE	0660
+
+/* Statements kept on the handle; the index names them. */
+enum store_sql {
+	SQL_GET,
+	SQL_PUT,
+	SQL_TOUCH,
+	SQL_FAIL,
+	SQL_FORGET,
+	SQL_FLUSH_POLICIES,
+	SQL_FLUSH_LEASES,
+	SQL_LEASE,
+	SQL_RELEASE,
+	SQL_BEGIN,
+	SQL_COMMIT,
+	SQL_ROLLBACK,
+	SQL_COUNT
+};
+
+struct store {
+	sqlite3			*db;
+	sqlite3_stmt		*stmt[SQL_COUNT];
+	char			*path;
+	const struct logger	*lg;
+	int			 readonly;	/* no write access */
+	int			 ro_logged;	/* "read-only" said once */
+	int			 last_rc;	/* of the last failed call */
+	int			 quiet;		/* opening: keep failures */
+	char			 why[1024];	/* the last kept failure */
+	sqlite3_int64		 owner;		/* this handle's lease token */
+};
+
+/*
+ * The schema, one migration per version. Never edit a step that has
+ * shipped: add one (TLS-RPT counters will be version 2).
+ */
+static const char *const store_migrations[] = {
+	/* 0 -> 1: the policy cache and the fetch leases. */
+	"CREATE TABLE policies ("
+	" domain TEXT PRIMARY KEY NOT NULL,"
+	" id TEXT NOT NULL,"
+	" text TEXT,"
+	" fetched INTEGER NOT NULL,"
+	" expires INTEGER NOT NULL,"
+	" checked INTEGER NOT NULL,"
+	" failed INTEGER NOT NULL DEFAULT 0,"
+	" failed_id TEXT NOT NULL DEFAULT '');"
+	"CREATE TABLE leases ("
+	" domain TEXT PRIMARY KEY NOT NULL,"
+	" until INTEGER NOT NULL,"
+	" owner INTEGER NOT NULL);"
+};
+#define STORE_VERSION \
+	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
+
+static const char *const store_sql_text[SQL_COUNT] = {
+	[SQL_GET] = "SELECT domain, id, text, fetched, expires, checked,"
+	    " failed, failed_id FROM policies WHERE domain = ?1",
+	[SQL_PUT] = "INSERT OR REPLACE INTO policies (domain, id, text,"
+	    " fetched, expires, checked, failed, failed_id)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[SQL_TOUCH] = "UPDATE policies SET checked = ?2 WHERE domain = ?1",
+	[SQL_FAIL] = "INSERT INTO policies (domain, id, text, fetched,"
+	    " expires, checked, failed, failed_id)"
+	    " VALUES (?1, '', NULL, 0, 0, 0, ?3, ?2)"
+	    " ON CONFLICT (domain) DO UPDATE SET failed = excluded.failed,"
+	    " failed_id = excluded.failed_id",
+	[SQL_FORGET] = "DELETE FROM policies WHERE domain = ?1",
+	[SQL_FLUSH_POLICIES] = "DELETE FROM policies",
+	[SQL_FLUSH_LEASES] = "DELETE FROM leases",
+	[SQL_LEASE] = "INSERT INTO leases (domain, until, owner)"
+	    " VALUES (?1, ?2 + ?3, ?4)"
+	    " ON CONFLICT (domain) DO UPDATE SET until = excluded.until,"
+	    " owner = excluded.owner WHERE leases.until <= ?2",
+	[SQL_RELEASE] = "DELETE FROM leases WHERE domain = ?1 AND owner = ?2",
+	[SQL_BEGIN] = "BEGIN IMMEDIATE",
+	[SQL_COMMIT] = "COMMIT",
+	[SQL_ROLLBACK] = "ROLLBACK",
+};
+
+static int	store_create_file(const char *path, const struct logger *lg);
+static int	store_connect(struct store *st, int flags,
+		    unsigned busy_ms);
+static int	store_connect_path(struct store *st, const char *name,
+		    int flags, unsigned busy_ms);
+static int	store_connect_immutable(struct store *st, unsigned busy_ms);
+static int	store_denied(int rc);
+static int	store_pragmas(struct store *st, unsigned busy_ms);
+static int	store_journal(struct store *st, int *wal);
+static int	store_wal(struct store *st, unsigned busy_ms);
+static int	store_version(struct store *st, int *version);
+static int	store_migrate(struct store *st);
+static int	store_migrate_step(struct store *st, int from);
+static int	store_prepare(struct store *st);
+static int	store_exec(struct store *st, const char *sql);
+static int	store_fault(struct store *st, int rc, const char *what);
+static int	store_write_allowed(struct store *st, const char *what);
+static int	store_run(struct store *st, enum store_sql which,
+		    const char *what);
+static int	store_row(struct store *st, sqlite3_stmt *s,
+		    struct store_policy *out);
+static int	store_copy(char *dst, size_t size, sqlite3_stmt *s, int col);
+static int	store_name_ok(const char *domain);
+static sqlite3_stmt *store_stmt(struct store *st, enum store_sql which);
+
+int
+store_open(const char *path, unsigned busy_ms, const struct logger *lg,
+    struct store **out)
+{
+	struct store	*st = NULL;
+	int		 rc;
+
+	*out = NULL;
+	if (path == NULL || *path == '\0')
+		return MTASTS_EINVAL;
+	if ((st = calloc(1, sizeof(*st))) == NULL ||
+	    (st->path = strdup(path)) == NULL) {
+		rc = MTASTS_ENOMEM;
+		goto fail;
+	}
+	st->lg = lg;
+	if (busy_ms > INT_MAX)
+		busy_ms = INT_MAX;
+	if ((rc = store_create_file(path, lg)) != MTASTS_OK)
+		goto fail;
+	/* Read-write, else read-only, else immutable; say only the last. */
+	st->quiet = 1;
+	rc = store_connect(st, SQLITE_OPEN_READWRITE, busy_ms);
+	if (rc != MTASTS_OK && store_denied(st->last_rc)) {
+		st->readonly = 1;
+		rc = store_connect(st, SQLITE_OPEN_READONLY, busy_ms);
+	}
+	if (rc != MTASTS_OK && store_denied(st->last_rc))
+		rc = store_connect_immutable(st, busy_ms);
+	st->quiet = 0;
+	if (rc != MTASTS_OK) {
+		log_err(lg, "%s", st->why);
+		goto fail;
+	}
+	if (st->readonly)
+		log_warn(lg, "store %s: read-only, policies will not be "
+		    "cached", path);
+	st->ro_logged = 0;
+	if ((rc = store_migrate(st)) != MTASTS_OK ||
+	    (rc = store_prepare(st)) != MTASTS_OK)
+		goto fail;
+	sqlite3_randomness(sizeof(st->owner), &st->owner);
+	*out = st;
+	return MTASTS_OK;
+fail:
+	store_close(st);
+	return rc;
+}
+
+void
+store_close(struct store *st)
+{
+	int	i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < SQL_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close_v2(st->db);
+	free(st->path);
+	free(st);
+}
+
+/*
+ * Creates a missing database file with STORE_FILE_MODE; an existing one
+ * is left as it is. SQLite's own -wal and -shm files copy its mode.
+ */
+static int
+store_create_file(const char *path, const struct logger *lg)
+{
+	int	fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    STORE_FILE_MODE);
+	if (fd == -1) {
+		if (errno == EEXIST)
+			return MTASTS_OK;
+		log_err(lg, "store %s: cannot create: %s", path,
+		    strerror(errno));
+		return MTASTS_ESTORE;
+	}
+	if (fchmod(fd, STORE_FILE_MODE) == -1)
+		log_warn(lg, "store %s: chmod: %s", path, strerror(errno));
+	close(fd);
+	return MTASTS_OK;
+}
+
+/*
+ * Opens the connection with flags and sets it up; on failure the
+ * connection is closed again and st->last_rc says why.
+ */
+static int
+store_connect(struct store *st, int flags, unsigned busy_ms)
+{
+	return store_connect_path(st, st->path, flags, busy_ms);
+}
+
+static int
+store_connect_path(struct store *st, const char *name, int flags,
+    unsigned busy_ms)
+{
+	int	rc;
+
+	flags |= SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW |
+	    SQLITE_OPEN_EXRESCODE;
+	rc = sqlite3_open_v2(name, &st->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		store_fault(st, rc, "cannot open");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, (int)busy_ms);
+	if (sqlite3_db_readonly(st->db, "main") == 1)
+		st->readonly = 1;
+	if (store_pragmas(st, busy_ms) != MTASTS_OK)
+		goto fail;
+	return MTASTS_OK;
+fail:
+	sqlite3_close_v2(st->db);
+	st->db = NULL;
+	return MTASTS_ESTORE;
+}
+
+/*
+ * A WAL database in a folder we cannot write, without -shm and -wal
+ * files, can only be read as immutable: we then see it as of its last
+ * checkpoint, which is what a folder nobody writes holds anyway.
+ */
+static int
+store_connect_immutable(struct store *st, unsigned busy_ms)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	char			*uri, *p;
+	const unsigned char	*c;
+	int			 rc;
+
+	if ((uri = malloc(strlen(st->path) * 3 + 32)) == NULL)
+		return MTASTS_ENOMEM;
+	p = uri + sprintf(uri, "file:");
+	for (c = (const unsigned char *)st->path; *c != '\0'; c++) {
+		if (*c == '%' || *c == '?' || *c == '#' || *c <= ' ' ||
+		    *c >= 0x7f) {
+			*p++ = '%';
+			*p++ = hex[*c >> 4];
+			*p++ = hex[*c & 0xf];
+		} else
+			*p++ = (char)*c;
+	}
+	strcpy(p, "?immutable=1");
+	log_info(st->lg, "store %s: folder not writable, reading the "
+	    "database as immutable", st->path);
+	rc = store_connect_path(st, uri,
+	    SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, busy_ms);
+	free(uri);
+	return rc;
+}
+
+/* Did SQLite fail for want of permission to write or create a file? */
+static int
+store_denied(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * WAL (set once: it is kept in the file) and synchronous=NORMAL. Reading
+ * the journal mode is the first read, so a file that is not a database
+ * fails here.
+ */
+static int
+store_pragmas(struct store *st, unsigned busy_ms)
+{
+	int	rc, wal;
+
+	if ((rc = store_journal(st, &wal)) != MTASTS_OK)
+		return rc;
+	if (!wal && !st->readonly && (rc = store_wal(st, busy_ms)) !=
+	    MTASTS_OK)
+		return rc;
+	return store_exec(st, "PRAGMA synchronous=NORMAL");
+}
+
+/* Is the database in WAL mode? */
+static int
+store_journal(struct store *st, int *wal)
+{
+	sqlite3_stmt	*s = NULL;
+	const char	*mode;
+	int		 rc;
+
+	rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode", -1, &s, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		mode = (const char *)sqlite3_column_text(s, 0);
+		*wal = mode != NULL && strcmp(mode, "wal") == 0;
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_OK)
+		return store_fault(st, rc, "journal mode");
+	return MTASTS_OK;
+}
+
+/*
+ * Switching to WAL needs the file to itself, and SQLite does not wait
+ * for that: processes that open a new database together retry until
+ * one of them has switched it, for busy_ms at most. Past that the
+ * rollback journal works too, only with less concurrency.
+ */
+static int
+store_wal(struct store *st, unsigned busy_ms)
+{
+	struct timespec	 t0, t;
+	int		 rc, wal;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		rc = sqlite3_exec(st->db, "PRAGMA journal_mode=WAL", NULL,
+		    NULL, NULL);
+		if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY &&
+		    (rc & 0xff) != SQLITE_LOCKED)
+			return store_fault(st, rc, "journal mode WAL");
+		if ((rc = store_journal(st, &wal)) != MTASTS_OK)
+			return rc;
+		if (wal)
+			return MTASTS_OK;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000 +
+		    (t.tv_nsec - t0.tv_nsec) / 1000000 >= (long)busy_ms) {
+			log_warn(st->lg, "store %s: cannot switch to WAL mode "
+			    "now: %s", st->path, sqlite3_errmsg(st->db));
+			return MTASTS_OK;
+		}
+		sqlite3_sleep(5);
+	}
+}
+
+static int
+store_version(struct store *st, int *version)
+{
+	sqlite3_stmt	*s = NULL;
+	int		 rc;
+
+	rc = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*version = sqlite3_column_int(s, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_OK)
+		return store_fault(st, rc, "schema version");
+	return MTASTS_OK;
+}
+
+/* Brings the schema to STORE_VERSION, or refuses a newer one. */
+static int
+store_migrate(struct store *st)
+{
+	int	version, rc;
+
+	for (;;) {
+		if ((rc = store_version(st, &version)) != MTASTS_OK)
+			return rc;
+		if (version == STORE_VERSION)
+			return MTASTS_OK;
+		if (version > STORE_VERSION || version < 0) {
+			log_err(st->lg, "store %s: schema version %d is newer "
+			    "than this program's (%d); refusing to use it",
+			    st->path, version, STORE_VERSION);
+			return MTASTS_ESTORE;
+		}
+		if (st->readonly) {
+			log_err(st->lg, "store %s: schema version %d needs "
+			    "an upgrade to %d, but the file is read-only",
+			    st->path, version, STORE_VERSION);
+			return MTASTS_ESTORE;
+		}
+		if ((rc = store_migrate_step(st, version)) != MTASTS_OK)
+			return rc;
+	}
+}
+
+/*
+ * One migration in one transaction. Another process may have done it
+ * first: the version is read again under the write lock.
+ */
+static int
+store_migrate_step(struct store *st, int from)
+{
+	char	 sql[64];
+	int	 now, rc;
+
+	if ((rc = store_exec(st, "BEGIN IMMEDIATE")) != MTASTS_OK)
+		return rc;
+	if ((rc = store_version(st, &now)) != MTASTS_OK)
+		goto fail;
+	if (now != from) {
+		rc = store_exec(st, "COMMIT");
+		return rc;
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", from + 1);
+	if ((rc = store_exec(st, store_migrations[from])) != MTASTS_OK ||
+	    (rc = store_exec(st, sql)) != MTASTS_OK ||
+	    (rc = store_exec(st, "COMMIT")) != MTASTS_OK)
+		goto fail;
+	if (from > 0)
+		log_info(st->lg, "store %s: schema upgraded to version %d",
+		    st->path, from + 1);
+	return MTASTS_OK;
+fail:
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+static int
+store_prepare(struct store *st)
+{
+	int	i, rc;
+
+	for (i = 0; i < SQL_COUNT; i++) {
+		rc = sqlite3_prepare_v3(st->db, store_sql_text[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL);
+		if (rc != SQLITE_OK)
+			return store_fault(st, rc, "prepare");
+	}
+	return MTASTS_OK;
+}
+
+static int
+store_exec(struct store *st, const char *sql)
+{
+	int	rc;
+
+	rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return store_fault(st, rc, sql);
+	return MTASTS_OK;
+}
+
+/*
+ * Logs a failed SQLite call with the path and SQLite's message. A write
+ * refused because the file is read-only is said once per handle.
+ */
+static int
+store_fault(struct store *st, int rc, const char *what)
+{
+	st->last_rc = rc;
+	if (st->quiet) {
+		snprintf(st->why, sizeof(st->why), "store %s: %s: %s",
+		    st->path, what, st->db != NULL ? sqlite3_errmsg(st->db) :
+		    sqlite3_errstr(rc));
+		log_debug(st->lg, "%s", st->why);
+		return MTASTS_ESTORE;
+	}
+	if ((rc & 0xff) == SQLITE_READONLY) {
+		st->readonly = 1;
+		if (st->ro_logged)
+			return MTASTS_ESTORE;
+		st->ro_logged = 1;
+	}
+	log_err(st->lg, "store %s: %s: %s", st->path, what,
+	    st->db != NULL ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+	return MTASTS_ESTORE;
+}
+
+static int
+store_write_allowed(struct store *st, const char *what)
+{
+	if (!st->readonly)
+		return MTASTS_OK;
+	if (!st->ro_logged) {
+		st->ro_logged = 1;
+		log_err(st->lg, "store %s: %s: the database is read-only; "
+		    "further writes fail silently", st->path, what);
+	}
+	return MTASTS_ESTORE;
+}
+
+static sqlite3_stmt *
+store_stmt(struct store *st, enum store_sql which)
+{
+	sqlite3_stmt	*s = st->stmt[which];
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+/* Steps a bound statement that returns no row; resets it. */
+static int
+store_run(struct store *st, enum store_sql which, const char *what)
+{
+	sqlite3_stmt	*s = st->stmt[which];
+	int		 rc;
+
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return store_fault(st, rc, what);
+	return MTASTS_OK;
+}
+
+static int
+store_name_ok(const char *domain)
+{
+	return domain != NULL && *domain != '\0' &&
+	    strlen(domain) <= MTASTS_NAME_MAX;
+}
+
+int
+store_get(struct store *st, const char *domain, struct store_policy *out)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!store_name_ok(domain))
+		return MTASTS_EINVAL;
+	s = store_stmt(st, SQL_GET);
+	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		rc = MTASTS_ENOTFOUND;
+	else if (rc == SQLITE_ROW)
+		rc = store_row(st, s, out);
+	else
+		rc = store_fault(st, rc, "get");
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* Copies the current row of a policies SELECT into out. */
+static int
+store_row(struct store *st, sqlite3_stmt *s, struct store_policy *out)
+{
+	const unsigned char	*text;
+
+	memset(out, 0, sizeof(*out));
+	if (store_copy(out->domain, sizeof(out->domain), s, 0) != 0 ||
+	    store_copy(out->id, sizeof(out->id), s, 1) != 0 ||
+	    store_copy(out->failed_id, sizeof(out->failed_id), s, 7) != 0) {
+		log_err(st->lg, "store %s: a row has an overlong field",
+		    st->path);
+		return MTASTS_ESTORE;
+	}
+	if ((text = sqlite3_column_text(s, 2)) != NULL &&
+	    (out->text = strdup((const char *)text)) == NULL)
+		return MTASTS_ENOMEM;
+	out->fetched = (time_t)sqlite3_column_int64(s, 3);
+	out->expires = (time_t)sqlite3_column_int64(s, 4);
+	out->checked = (time_t)sqlite3_column_int64(s, 5);
+	out->failed = (time_t)sqlite3_column_int64(s, 6);
+	return MTASTS_OK;
+}
+
+static int
+store_copy(char *dst, size_t size, sqlite3_stmt *s, int col)
+{
+	const unsigned char	*v = sqlite3_column_text(s, col);
+	size_t			 n = (size_t)sqlite3_column_bytes(s, col);
+
+	if (v == NULL) {
+		*dst = '\0';
+		return 0;
+	}
+	if (n >= size)
+		return -1;
+	memcpy(dst, v, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+void
+store_policy_clear(struct store_policy *p)
+{
+	if (p == NULL)
+		return;
+	free(p->text);
+	memset(p, 0, sizeof(*p));
+}
+
+int
+store_put(struct store *st, const struct store_policy *p)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if (!store_name_ok(p->domain) ||
+	    strnlen(p->id, sizeof(p->id)) > MTASTS_ID_MAX ||
+	    strnlen(p->failed_id, sizeof(p->failed_id)) > MTASTS_ID_MAX)
+		return MTASTS_EINVAL;
+	if ((rc = store_write_allowed(st, "put")) != MTASTS_OK)
+		return rc;
+	s = store_stmt(st, SQL_PUT);
+	sqlite3_bind_text(s, 1, p->domain, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, p->id, -1, SQLITE_STATIC);
+	if (p->text != NULL)
+		sqlite3_bind_text(s, 3, p->text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)p->fetched);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)p->expires);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)p->checked);
+	sqlite3_bind_int64(s, 7, (sqlite3_int64)p->failed);
+	sqlite3_bind_text(s, 8, p->failed_id, -1, SQLITE_STATIC);
+	return store_run(st, SQL_PUT, "put");
+}
+
+int
+store_touch(struct store *st, const char *domain, time_t when)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if (!store_name_ok(domain))
+		return MTASTS_EINVAL;
+	if ((rc = store_write_allowed(st, "touch")) != MTASTS_OK)
+		return rc;
+	s = store_stmt(st, SQL_TOUCH);
+	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)when);
+	if ((rc = store_run(st, SQL_TOUCH, "touch")) != MTASTS_OK)
+		return rc;
+	return sqlite3_changes(st->db) > 0 ? MTASTS_OK : MTASTS_ENOTFOUND;
+}
+
+int
+store_fail(struct store *st, const char *domain, const char *id,
+    time_t when)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if (!store_name_ok(domain) || id == NULL ||
+	    strlen(id) > MTASTS_ID_MAX)
+		return MTASTS_EINVAL;
+	if ((rc = store_write_allowed(st, "fail")) != MTASTS_OK)
+		return rc;
+	s = store_stmt(st, SQL_FAIL);
+	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)when);
+	return store_run(st, SQL_FAIL, "fail");
+}
+
+int
+store_forget(struct store *st, const char *domain)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if (!store_name_ok(domain))
+		return MTASTS_EINVAL;
+	if ((rc = store_write_allowed(st, "forget")) != MTASTS_OK)
+		return rc;
+	s = store_stmt(st, SQL_FORGET);
+	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
+	if ((rc = store_run(st, SQL_FORGET, "forget")) != MTASTS_OK)
+		return rc;
+	return sqlite3_changes(st->db) > 0 ? MTASTS_OK : MTASTS_ENOTFOUND;
+}
+
+int
+store_flush(struct store *st)
+{
+	int	rc;
+
+	if ((rc = store_write_allowed(st, "flush")) != MTASTS_OK)
+		return rc;
+	store_stmt(st, SQL_BEGIN);
+	if ((rc = store_run(st, SQL_BEGIN, "flush")) != MTASTS_OK)
+		return rc;
+	store_stmt(st, SQL_FLUSH_POLICIES);
+	store_stmt(st, SQL_FLUSH_LEASES);
+	if ((rc = store_run(st, SQL_FLUSH_POLICIES, "flush")) != MTASTS_OK ||
+	    (rc = store_run(st, SQL_FLUSH_LEASES, "flush")) != MTASTS_OK)
+		goto fail;
+	store_stmt(st, SQL_COMMIT);
+	if ((rc = store_run(st, SQL_COMMIT, "flush")) != MTASTS_OK)
+		goto fail;
+	return MTASTS_OK;
+fail:
+	store_stmt(st, SQL_ROLLBACK);
+	store_run(st, SQL_ROLLBACK, "flush rollback");
+	return rc;
+}
+
+/*
+ * A statement of its own, so that the callback may use the handle (even
+ * list again). MTASTS_OK also when the callback stopped the walk.
+ */
+int
+store_list(struct store *st,
+    int (*cb)(void *arg, const struct store_policy *p), void *arg)
+{
+	struct store_policy	 p;
+	sqlite3_stmt		*s = NULL;
+	int			 rc, stop = 0;
+
+	rc = sqlite3_prepare_v2(st->db, "SELECT domain, id, text, fetched,"
+	    " expires, checked, failed, failed_id FROM policies"
+	    " ORDER BY domain", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_fault(st, rc, "list");
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((rc = store_row(st, s, &p)) != MTASTS_OK)
+			goto fail;
+		stop = cb(arg, &p);
+		store_policy_clear(&p);
+		if (stop != 0)
+			break;
+	}
+	if (stop != 0 || rc == SQLITE_DONE)
+		rc = MTASTS_OK;
+	else
+		rc = store_fault(st, rc, "list");
+fail:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/*
+ * One statement under BEGIN IMMEDIATE: insert the lease, or take over
+ * one that has expired. It changed a row only when we now hold it.
+ */
+int
+store_lease(struct store *st, const char *domain, time_t now, unsigned ttl)
+{
+	sqlite3_stmt	*s;
+	int		 rc, won;
+
+	if (!store_name_ok(domain))
+		return MTASTS_EINVAL;
+	if ((rc = store_write_allowed(st, "lease")) != MTASTS_OK)
+		return rc;
+	store_stmt(st, SQL_BEGIN);
+	if ((rc = store_run(st, SQL_BEGIN, "lease")) != MTASTS_OK)
+		return rc;
+	s = store_stmt(st, SQL_LEASE);
+	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)ttl);
+	sqlite3_bind_int64(s, 4, st->owner);
+	if ((rc = store_run(st, SQL_LEASE, "lease")) != MTASTS_OK)
+		goto fail;
+	won = sqlite3_changes(st->db) > 0;
+	store_stmt(st, SQL_COMMIT);
+	if ((rc = store_run(st, SQL_COMMIT, "lease")) != MTASTS_OK)
+		goto fail;
+	return won;
+fail:
+	store_stmt(st, SQL_ROLLBACK);
+	store_run(st, SQL_ROLLBACK, "lease rollback");
+	return rc;
+}
+
+/* Drops the lease when this handle holds it; another's is left alone. */
+int
+store_release(struct store *st, const char *domain)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if (!store_name_ok(domain))
+		return MTASTS_EINVAL;
+	if ((rc = store_write_allowed(st, "release")) != MTASTS_OK)
+		return rc;
+	s = store_stmt(st, SQL_RELEASE);
+	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, st->owner);
+	return store_run(st, SQL_RELEASE, "release");
+}
