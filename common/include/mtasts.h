@@ -313,6 +313,58 @@ int mtasts_refresh(struct mtasts_ctx *ctx, int all, unsigned *nchecked,
     unsigned *nfailed);
 
 /*
+ * TLS-RPT (RFC 8460): one result per delivery attempt, counted per UTC
+ * day in the store and turned into reports by "mtasts report build".
+ * Recording is cheap (one store write), never blocks delivery beyond the
+ * store's busy timeout, and its failure is only logged: reporting fails
+ * open.
+ */
+enum mtasts_result {
+	MTASTS_RESULT_SUCCESS = 0,		/* a successful TLS session */
+	MTASTS_RESULT_STARTTLS_NOT_SUPPORTED,	/* RFC 8460 section 4.3 */
+	MTASTS_RESULT_CERT_HOST_MISMATCH,
+	MTASTS_RESULT_CERT_EXPIRED,
+	MTASTS_RESULT_CERT_NOT_TRUSTED,
+	MTASTS_RESULT_VALIDATION_FAILURE,
+	MTASTS_RESULT_TLSA_INVALID,
+	MTASTS_RESULT_DNSSEC_INVALID,
+	MTASTS_RESULT_DANE_REQUIRED,
+	MTASTS_RESULT_STS_POLICY_FETCH_ERROR,
+	MTASTS_RESULT_STS_POLICY_INVALID,
+	MTASTS_RESULT_STS_WEBPKI_INVALID
+};
+/* "starttls-not-supported", ...; "success" for MTASTS_RESULT_SUCCESS. */
+const char *mtasts_result_name(enum mtasts_result r);
+
+/* The policy-type of a report (RFC 8460 section 4.4). */
+enum mtasts_policy_type {
+	MTASTS_POLICY_STS = 0,		/* "sts" */
+	MTASTS_POLICY_TLSA,		/* "tlsa": DANE ruled */
+	MTASTS_POLICY_NONE_FOUND	/* "no-policy-found" */
+};
+
+struct mtasts_tlsrpt_result {
+	const char		*domain;	/* policy (recipient) domain */
+	enum mtasts_policy_type	 policy_type;
+	const char		*mx_host;	/* receiving-mx-hostname, or
+						   NULL */
+	const char		*receiving_ip;	/* or NULL */
+	const char		*sending_ip;	/* or NULL */
+	enum mtasts_result	 result;
+	const char		*detail;	/* failure-reason-code or
+						   additional information, or
+						   NULL */
+};
+
+/*
+ * Records one result at the current time. The policy string and mx
+ * patterns of the report come from the cached policy of domain. Returns
+ * MTASTS_OK, or an error that the caller only logs.
+ */
+int mtasts_tlsrpt_record(struct mtasts_ctx *ctx,
+    const struct mtasts_tlsrpt_result *res);
+
+/*
  * Asynchronous resolution for event loops. cb is called exactly once,
  * from within mtasts_async_process() (or from mtasts_resolve_async()
  * itself when the cache answers at once), with err as mtasts_resolve()
