@@ -32,6 +32,7 @@ int	generate_main(int, char **);
 int	query_main(int, char **);
 int	refresh_main(int, char **);
 int	cache_main(int, char **);
+int	report_main(int, char **);
 
 struct mtasts_ctx;
 /*

@@ -27,6 +27,7 @@ static const struct cli_cmd cmds[] = {
 	    "re-check the cached policies that are due (for cron)" },
 	{ "cache", cache_main,
 	    "list, show, forget or flush cached policies" },
+	{ "report", report_main, "build, send or show TLS-RPT reports" },
 };
 
 int

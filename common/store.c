@@ -48,6 +48,7 @@ enum store_sql {
 	SQL_BEGIN,
 	SQL_COMMIT,
 	SQL_ROLLBACK,
+	SQL_TLSRPT_ADD,
 	SQL_COUNT
 };
 
@@ -66,7 +67,7 @@ struct store {
 
 /*
  * The schema, one migration per version. Never edit a step that has
- * shipped: add one (TLS-RPT counters will be version 2).
+ * shipped: add one.
  */
 static const char *const store_migrations[] = {
 	/* 0 -> 1: the policy cache and the fetch leases. */
@@ -82,7 +83,23 @@ static const char *const store_migrations[] = {
 	"CREATE TABLE leases ("
 	" domain TEXT PRIMARY KEY NOT NULL,"
 	" until INTEGER NOT NULL,"
-	" owner INTEGER NOT NULL);"
+	" owner INTEGER NOT NULL);",
+	/*
+	 * 1 -> 2: TLS-RPT counters, one row per UTC day and result key.
+	 * Absent fields are '' so that the key is a plain primary key.
+	 */
+	"CREATE TABLE tlsrpt ("
+	" day INTEGER NOT NULL,"
+	" domain TEXT NOT NULL,"
+	" policy_type TEXT NOT NULL,"
+	" result TEXT NOT NULL,"
+	" mx TEXT NOT NULL DEFAULT '',"
+	" receiving_ip TEXT NOT NULL DEFAULT '',"
+	" sending_ip TEXT NOT NULL DEFAULT '',"
+	" detail TEXT NOT NULL DEFAULT '',"
+	" count INTEGER NOT NULL,"
+	" PRIMARY KEY (day, domain, policy_type, result, mx, receiving_ip,"
+	" sending_ip, detail)) WITHOUT ROWID;"
 };
 #define STORE_VERSION \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -110,6 +127,10 @@ static const char *const store_sql_text[SQL_COUNT] = {
 	[SQL_BEGIN] = "BEGIN IMMEDIATE",
 	[SQL_COMMIT] = "COMMIT",
 	[SQL_ROLLBACK] = "ROLLBACK",
+	[SQL_TLSRPT_ADD] = "INSERT INTO tlsrpt (day, domain, policy_type,"
+	    " result, mx, receiving_ip, sending_ip, detail, count)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+	    " ON CONFLICT DO UPDATE SET count = count + excluded.count",
 };
 
 static int	store_create_file(const char *path, const struct logger *lg);
@@ -136,6 +157,7 @@ static int	store_row(struct store *st, sqlite3_stmt *s,
 static int	store_copy(char *dst, size_t size, sqlite3_stmt *s, int col);
 static int	store_name_ok(const char *domain);
 static sqlite3_stmt *store_stmt(struct store *st, enum store_sql which);
+static const char *store_text(sqlite3_stmt *s, int col);
 
 int
 store_open(const char *path, unsigned busy_ms, const struct logger *lg,
@@ -812,4 +834,101 @@ store_release(struct store *st, const char *domain)
 	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, st->owner);
 	return store_run(st, SQL_RELEASE, "release");
+}
+
+static const char *
+store_text(sqlite3_stmt *s, int col)
+{
+	const unsigned char	*v = sqlite3_column_text(s, col);
+
+	return v != NULL ? (const char *)v : "";
+}
+
+/* One UPSERT in autocommit: the cost of a result on the delivery path. */
+int
+store_tlsrpt_add(struct store *st, const struct store_tlsrpt_row *r)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if (!store_name_ok(r->domain) || r->policy_type == NULL ||
+	    r->result == NULL || r->count == 0)
+		return MTASTS_EINVAL;
+	if ((rc = store_write_allowed(st, "tlsrpt")) != MTASTS_OK)
+		return rc;
+	s = store_stmt(st, SQL_TLSRPT_ADD);
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)r->day);
+	sqlite3_bind_text(s, 2, r->domain, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, r->policy_type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, r->result, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, r->mx ? r->mx : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, r->receiving_ip ? r->receiving_ip : "", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(s, 7, r->sending_ip ? r->sending_ip : "", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(s, 8, r->detail ? r->detail : "", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_int64(s, 9, (sqlite3_int64)r->count);
+	return store_run(st, SQL_TLSRPT_ADD, "tlsrpt add");
+}
+
+/*
+ * The rows of one day in key order (so a domain's rows are together);
+ * a statement of its own, as store_list().
+ */
+int
+store_tlsrpt_day(struct store *st, long long day,
+    int (*cb)(void *arg, const struct store_tlsrpt_row *r), void *arg)
+{
+	struct store_tlsrpt_row	 r;
+	sqlite3_stmt		*s = NULL;
+	int			 rc, stop = 0;
+
+	rc = sqlite3_prepare_v2(st->db, "SELECT domain, policy_type, result,"
+	    " mx, receiving_ip, sending_ip, detail, count FROM tlsrpt"
+	    " WHERE day = ?1 ORDER BY domain, policy_type, result, mx,"
+	    " receiving_ip, sending_ip, detail", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_fault(st, rc, "tlsrpt day");
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)day);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		r.day = day;
+		r.domain = store_text(s, 0);
+		r.policy_type = store_text(s, 1);
+		r.result = store_text(s, 2);
+		r.mx = store_text(s, 3);
+		r.receiving_ip = store_text(s, 4);
+		r.sending_ip = store_text(s, 5);
+		r.detail = store_text(s, 6);
+		r.count = (unsigned long long)sqlite3_column_int64(s, 7);
+		if ((stop = cb(arg, &r)) != 0)
+			break;
+	}
+	if (stop != 0 || rc == SQLITE_DONE)
+		rc = MTASTS_OK;
+	else
+		rc = store_fault(st, rc, "tlsrpt day");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Drops the counters of the days before day. */
+int
+store_tlsrpt_purge(struct store *st, long long day)
+{
+	sqlite3_stmt	*s = NULL;
+	int		 rc;
+
+	if ((rc = store_write_allowed(st, "tlsrpt purge")) != MTASTS_OK)
+		return rc;
+	rc = sqlite3_prepare_v2(st->db, "DELETE FROM tlsrpt WHERE day < ?1",
+	    -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_fault(st, rc, "tlsrpt purge");
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)day);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return store_fault(st, rc, "tlsrpt purge");
+	return MTASTS_OK;
 }

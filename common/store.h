@@ -67,4 +67,29 @@ int	store_lease(struct store *st, const char *domain, time_t now,
 	    unsigned ttl);
 int	store_release(struct store *st, const char *domain);
 
+/*
+ * TLS-RPT counters (schema version 2): one row per UTC day (days since
+ * the epoch) and key; fields the caller does not know are NULL or "".
+ * Names are as in RFC 8460 ("sts", "certificate-expired", ...).
+ */
+struct store_tlsrpt_row {
+	long long	 day;		/* time / 86400 */
+	const char	*domain;	/* policy domain, normalised */
+	const char	*policy_type;	/* "sts", "tlsa", "no-policy-found" */
+	const char	*result;	/* "success" or a result-type */
+	const char	*mx;		/* receiving-mx-hostname */
+	const char	*receiving_ip;
+	const char	*sending_ip;
+	const char	*detail;	/* failure-reason-code */
+	unsigned long long count;	/* sessions */
+};
+/* Adds r->count to the row of r's key (one prepared UPSERT). */
+int	store_tlsrpt_add(struct store *st, const struct store_tlsrpt_row *r);
+/* Calls cb for each row of day, in key order (domains grouped); the
+ * strings are valid during the call only. A non-zero return stops. */
+int	store_tlsrpt_day(struct store *st, long long day,
+	    int (*cb)(void *arg, const struct store_tlsrpt_row *r), void *arg);
+/* Drops every row of the days before day. */
+int	store_tlsrpt_purge(struct store *st, long long day);
+
 #endif

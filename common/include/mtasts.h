@@ -365,6 +365,97 @@ int mtasts_tlsrpt_record(struct mtasts_ctx *ctx,
     const struct mtasts_tlsrpt_result *res);
 
 /*
+ * ---- TLS-RPT reports (RFC 8460 sections 4 and 5) ----
+ *
+ * A report in memory: what "mtasts report build" writes and what
+ * mtasts_report_parse() reads from a report someone sent us. Every
+ * string is owned by the report; an absent optional field is NULL.
+ */
+struct mtasts_report_failure {
+	char		*result_type;	/* "certificate-expired", ... */
+	char		*sending_ip;	/* sending-mta-ip */
+	char		*mx_host;	/* receiving-mx-hostname */
+	char		*mx_helo;	/* receiving-mx-helo */
+	char		*receiving_ip;	/* receiving-ip */
+	char		*reason_code;	/* failure-reason-code */
+	char		*info;		/* additional-information */
+	uint64_t	 count;		/* failed-session-count */
+};
+struct mtasts_report_policy {
+	char		*type;		/* policy-type: "sts", "tlsa",
+					   "no-policy-found" */
+	char		*domain;	/* policy-domain */
+	char		**strings;	/* policy-string, one per line */
+	size_t		 nstrings;
+	char		**mx;		/* mx-host patterns */
+	size_t		 nmx;
+	uint64_t	 success;	/* total-successful-session-count */
+	uint64_t	 failure;	/* total-failure-session-count */
+	struct mtasts_report_failure *details; /* failure-details */
+	size_t		 ndetails;
+};
+struct mtasts_report {
+	char		*org;		/* organization-name */
+	char		*contact;	/* contact-info */
+	char		*report_id;	/* report-id */
+	time_t		 start;		/* date-range start-datetime */
+	time_t		 end;		/* date-range end-datetime */
+	struct mtasts_report_policy *policies;
+	size_t		 npolicies;
+};
+
+#define MTASTS_REPORT_MAX	(16 * 1024 * 1024) /* bytes, decompressed */
+
+/*
+ * Reads a report: its JSON, the JSON gzipped, or a whole email with an
+ * application/tlsrpt+gzip or +json part (base64 or not). Real-world
+ * quirks are accepted with a warning in diag: date-times without a time
+ * zone (taken as UTC), mx-host as a string or missing, failure-error-code
+ * for failure-reason-code, numbers as strings, a summary that disagrees
+ * with its details (kept as given). MTASTS_ESYNTAX (diag says why),
+ * MTASTS_ETOOBIG, MTASTS_ENOMEM.
+ */
+int	mtasts_report_parse(const char *buf, size_t len,
+	    struct mtasts_report **out, struct mtasts_diag *diag);
+void	mtasts_report_free(struct mtasts_report *r);
+/*
+ * The report as RFC 8460 section 4.4 JSON (key names as in the RFC,
+ * policies always an array, date-times in UTC with "Z", absent fields
+ * left out), indented, in a new string the caller frees; NULL when out
+ * of memory.
+ */
+char	*mtasts_report_json(const struct mtasts_report *r);
+
+/*
+ * Builds the reports of the UTC day that contains day: one per policy
+ * domain with recorded results and a _smtp._tls record that parses,
+ * written gzipped to the configured report_dir as
+ * "submitter!domain!begin!end.json.gz" with a ".state" file beside it
+ * that "send" works from. A report already built is left alone. *nbuilt
+ * (may be NULL) counts the new ones.
+ */
+int	mtasts_report_build(struct mtasts_ctx *ctx, time_t day,
+	    unsigned *nbuilt);
+
+/* Flags of mtasts_report_send(). */
+#define MTASTS_SEND_NOW		0x1	/* retry now, ignore the back-off */
+
+/*
+ * Delivers every built report to each of its rua URIs not yet served:
+ * mailto: through the configured sendmail as multipart/report, https:
+ * by POST. A failed delivery is retried on later runs (back-off from 5
+ * minutes to 4 hours) until 24 hours after the report was built. The
+ * counters (may be NULL) are per report and rua: delivered now, given
+ * up (malformed rua, 24 hours past), still pending.
+ */
+int	mtasts_report_send(struct mtasts_ctx *ctx, unsigned flags,
+	    unsigned *nsent, unsigned *nfailed, unsigned *npending);
+
+/* The envelope sender and From: local part of report mail, at the
+ * report_submitter domain. Adapters skip MTA-STS holds for it. */
+#define MTASTS_REPORT_SENDER	"tlsrpt-noreply"
+
+/*
  * Asynchronous resolution for event loops. cb is called exactly once,
  * from within mtasts_async_process() (or from mtasts_resolve_async()
  * itself when the cache answers at once), with err as mtasts_resolve()
