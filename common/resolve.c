@@ -31,6 +31,7 @@
 
 #include "ctx.h"
 #include "diag.h"
+#include "tlsrpt.h"
 
 #define WAIT_POLL_MS	50	/* polling the store for another's fetch */
 
@@ -413,6 +414,9 @@ req_on_addrs(struct req *r, int err, char **addrs, size_t n)
 	size_t	i;
 
 	if (err != MTASTS_OK || n == 0) {
+		tlsrpt_note_fetch_failure(r->ctx, r->domain,
+		    MTASTS_RESULT_STS_POLICY_FETCH_ERROR, "policy host does "
+		    "not resolve");
 		req_fail_fetch(r, 1, "cannot resolve mta-sts.%s: %s",
 		    r->domain, err == MTASTS_ENOTFOUND ? "no address" :
 		    mtasts_strerror(err));
@@ -440,12 +444,16 @@ req_on_fetch(struct req *r, int err, struct fetch_result *res)
 	int			 rc;
 
 	if (err != MTASTS_OK) {
+		tlsrpt_note_fetch_failure(r->ctx, r->domain,
+		    tlsrpt_fetch_result(res->fail), res->err);
 		req_fail_fetch(r, 1, "policy fetch from mta-sts.%s failed: %s",
 		    r->domain, res->err[0] ? res->err : mtasts_strerror(err));
 		return;
 	}
 	rc = mtasts_policy_parse(res->body, res->len, &pol, &diag);
 	if (rc != MTASTS_OK) {
+		tlsrpt_note_fetch_failure(r->ctx, r->domain,
+		    MTASTS_RESULT_STS_POLICY_INVALID, diag.error.msg);
 		req_fail_fetch(r, 0, "policy of %s is invalid: %s", r->domain,
 		    diag.error.msg);
 		return;
