@@ -1,0 +1,180 @@
+# tests/e2e/exim/lib.sh - run the real Exim 4.96 (Debian's
+# exim4-daemon-heavy) from a private folder inside the test lab, with
+# mtasts.so. Source tests/lab/lib.sh first (LAB_* set, lab up).
+#
+#   exim_setup      unpack Exim (download the .debs once into
+#                   build/exim-debs), make the Debian-exim user and group
+#                   when missing, make spool/log folders, copy mtasts.so
+#   exim_engine_conf [LINE...]  the engine's mtasts.conf: the lab's, with
+#                   a store Debian-exim can write, plus LINEs
+#   exim_reset      empty queue, retry hints, logs, store; forget mail
+#   exim_reset_queue  the same but keep the store (a warm cache)
+#   exim_send RCPT... submit one message (queued only: -odq)
+#   exim_runq       one forced queue run as root (deliveries happen here)
+#   exim_ids        ids of the queued messages
+#   exim_deliver ID one delivery process for one message (-M)
+#   exim_queue      recipients still in the queue, one per line
+#   exim_queued RCPT  is RCPT still queued?
+#   exim_log, exim_paniclog, exim_log_has ERE
+#
+# BUILD (default build) is the build folder with mtasts.so; Exim is
+# unpacked into $BUILD/exim-root and runs in $BUILD/exim-e2e/$LAB_NAME.
+#
+# Exim's own stderr (panic messages) goes to $EXIM_DIR/stderr.log.
+# Never installs Exim: it runs from $EXIM_ROOT with -C $EXIM_DIR/exim.conf.
+# The machine's own MTA is not touched. Everything runs in the lab's
+# network namespace (lab_exec), so it reaches only the lab's hosts.
+
+EXIM_REPO=${EXIM_REPO:-$(cd "$LAB_SRC/../.." && pwd)}
+EXIM_BUILD=${EXIM_BUILD:-$EXIM_REPO/${BUILD:-build}}
+EXIM_SO=${EXIM_SO:-$EXIM_BUILD/mtasts.so}
+EXIM_DEBS=${EXIM_DEBS:-$EXIM_REPO/build/exim-debs}
+EXIM_ROOT=${EXIM_ROOT:-$EXIM_BUILD/exim-root}
+EXIM_DIR=${EXIM_DIR:-$EXIM_BUILD/exim-e2e/$LAB_NAME}
+EXIM_BIN=$EXIM_ROOT/usr/sbin/exim4
+EXIM_CONF=$EXIM_DIR/exim.conf
+EXIM_USER=Debian-exim
+EXIM_E2E=$EXIM_REPO/tests/e2e/exim
+EXIM_SNIPPETS=$EXIM_REPO/etc/exim/conf.d
+
+exim__msg() {
+	echo "exim-e2e: $*" >&2
+}
+
+exim_unpack() {
+	local p missing
+	[ -x "$EXIM_BIN" ] && return 0
+	mkdir -p "$EXIM_DEBS" "$EXIM_ROOT" || return 1
+	for p in exim4-daemon-heavy exim4-base exim4-config; do
+		ls "$EXIM_DEBS/${p}_"*.deb >/dev/null 2>&1 && continue
+		(cd "$EXIM_DEBS" && apt-get download "$p") >/dev/null 2>&1 || {
+			exim__msg "apt-get download $p failed"
+			return 1
+		}
+	done
+	for p in "$EXIM_DEBS"/*.deb; do
+		dpkg-deb -x "$p" "$EXIM_ROOT" || return 1
+	done
+	missing=$(ldd "$EXIM_BIN" | awk '/not found/ { print $1 }')
+	if [ -n "$missing" ]; then
+		exim__msg "exim4 needs libraries that are missing: $missing" \
+		    "(apt-get install libmariadb3 libidn12 libspf2-2)"
+		return 1
+	fi
+}
+
+exim_user() {	# Debian-exim, as the exim4-base package would make it
+	getent group "$EXIM_USER" >/dev/null ||
+	    groupadd --system "$EXIM_USER" || return 1
+	id "$EXIM_USER" >/dev/null 2>&1 ||
+	    useradd --system -g "$EXIM_USER" -d /var/spool/exim4 -M \
+	    -s /usr/sbin/nologin "$EXIM_USER" || return 1
+}
+
+exim_setup() {
+	exim_unpack && exim_user || return 1
+	if [ ! -f "$EXIM_SO" ]; then
+		exim__msg "no $EXIM_SO (make BUILD=build-exim build-exim/mtasts.so)"
+		return 1
+	fi
+	mkdir -p "$EXIM_DIR/spool" "$EXIM_DIR/log" "$EXIM_DIR/store" || return 1
+	chown "$EXIM_USER:$EXIM_USER" "$EXIM_DIR/spool" "$EXIM_DIR/log" \
+	    "$EXIM_DIR/store" || return 1
+	# Debian-exim must reach the .so and the store through these folders
+	chmod 755 "$EXIM_BUILD" "$EXIM_BUILD/exim-e2e" "$EXIM_DIR" 2>/dev/null
+	install -m 0644 "$EXIM_SO" "$EXIM_DIR/mtasts.so" || return 1
+	exim_write_conf || return 1
+	exim_engine_conf
+}
+
+exim_write_conf() {	# exim.conf from main.conf.in and the snippets
+	sed -e "s|@EXIM_BIN@|$EXIM_BIN|g" -e "s|@EXIM_DIR@|$EXIM_DIR|g" \
+	    -e "s|@LAB_CLIENT1@|$LAB_CLIENT1|g" -e "s|@LAB_CA@|$LAB_CA|g" \
+	    "$EXIM_E2E/main.conf.in" | awk \
+	    -v r="$EXIM_SNIPPETS/router/150_exim4-config_mtasts" \
+	    -v t="$EXIM_SNIPPETS/transport/30_exim4-config_mtasts" '
+		/^@ROUTER@$/ { while ((getline l < r) > 0) print l; next }
+		/^@TRANSPORT@$/ { while ((getline l < t) > 0) print l; next }
+		{ print }' >"$EXIM_CONF.tmp" || return 1
+	mv -f "$EXIM_CONF.tmp" "$EXIM_CONF"
+	"$EXIM_BIN" -C "$EXIM_CONF" -bV >"$EXIM_DIR/bV.out" 2>&1 || {
+		exim__msg "exim -bV rejects $EXIM_CONF:"
+		tail -5 "$EXIM_DIR/bV.out" >&2
+		return 1
+	}
+}
+
+exim_store() {
+	echo "$EXIM_DIR/store/mtasts.db"
+}
+
+exim_engine_conf() {	# [LINE...]: the lab's engine config, our store
+	{
+		grep -v '^store ' "$LAB_CONF"
+		echo "store $(exim_store)"
+		for l in "$@"; do
+			echo "$l"
+		done
+	} >"$EXIM_DIR/mtasts.conf" || return 1
+	chmod 644 "$EXIM_DIR/mtasts.conf"
+}
+
+exim_store_reset() {	# an empty store file that Debian-exim owns
+	rm -f "$(exim_store)" "$(exim_store)-wal" "$(exim_store)-shm"
+	install -o "$EXIM_USER" -g "$EXIM_USER" -m 0660 /dev/null \
+	    "$(exim_store)"
+}
+
+exim_reset() {	# empty queue, hints, logs and store; forget received mail
+	exim_reset_queue && exim_store_reset
+}
+
+exim_reset_queue() {	# the same, keeping the store (a warm cache)
+	rm -rf "$EXIM_DIR/spool/input" "$EXIM_DIR/spool/msglog" \
+	    "$EXIM_DIR/spool/db" "$EXIM_DIR/log/"*
+	lab_smtp_clear
+}
+
+exim_ids() {	# the ids of the queued messages
+	"$EXIM_BIN" -C "$EXIM_CONF" -bp 2>/dev/null |
+	    awk '$1 ~ /^[0-9]+[smhd]$/ { print $3 }'
+}
+
+exim_deliver() {	# ID: one delivery process for message ID, as root
+	lab_exec "$EXIM_BIN" -C "$EXIM_CONF" -M "$1" 2>>"$EXIM_DIR/stderr.log"
+}
+
+exim_send() {	# RCPT...: queue one message for RCPTs
+	printf 'From: sender@client.test\nTo: %s\nSubject: mtasts e2e %s\n\n%s\n' \
+	    "$*" "$*" "Test message for $*." |
+	    lab_exec "$EXIM_BIN" -C "$EXIM_CONF" -odq -f sender@client.test \
+	    "$@" 2>>"$EXIM_DIR/stderr.log"
+}
+
+exim_runq() {	# a forced queue run; deliveries are done when it returns
+	rm -rf "$EXIM_DIR/spool/db"
+	lab_exec "$EXIM_BIN" -C "$EXIM_CONF" -qf 2>>"$EXIM_DIR/stderr.log"
+}
+
+exim_queue() {	# the recipients still queued, one per line
+	"$EXIM_BIN" -C "$EXIM_CONF" -bp 2>/dev/null |
+	    awk 'NF == 1 && $1 ~ /@/ { print $1 }'
+}
+
+exim_queued() {	# RCPT: is a message for RCPT still queued?
+	exim_queue | grep -qix "$1"
+}
+
+exim_log() {
+	cat "$EXIM_DIR/log/mainlog" 2>/dev/null
+	return 0
+}
+
+exim_log_has() {	# ERE: does the main log match?
+	exim_log | grep -Eq "$1"
+}
+
+exim_paniclog() {
+	cat "$EXIM_DIR/log/paniclog" 2>/dev/null
+	return 0
+}

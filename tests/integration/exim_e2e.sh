@@ -1,0 +1,303 @@
+#!/bin/bash
+# exim_e2e.sh - the real Exim 4.96 with mtasts.so in the test lab (TAP).
+#
+# Debian's exim4-daemon-heavy is unpacked (never installed) and run with
+# -C from a private folder inside the lab's network namespace; the lab's
+# SMTP hosts say what they received and over what. Each case starts from
+# an empty queue, no retry hints and (unless it says otherwise) an empty
+# policy cache. BUILD selects the build folder holding mtasts.so
+# (default build). LAB_NAME defaults to mtlab-exim-test.
+set -u
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+export LAB_NAME=${LAB_NAME:-mtlab-exim-test}
+LAB_SRC=$REPO/tests/lab
+. "$LAB_SRC/lib.sh" || exit 1
+. "$REPO/tests/e2e/exim/lib.sh" || exit 1
+
+n=0 nfail=0
+ok() { n=$((n + 1)); echo "ok - $*"; }
+notok() { n=$((n + 1)); nfail=$((nfail + 1)); echo "not ok - $*"; }
+check() {	# WHAT CMD...: ok when CMD succeeds
+	local what=$1
+	shift
+	if "$@"; then
+		ok "$what"
+	else
+		notok "$what"
+		exim_log | tail -8 | cut -c1-300 | sed 's/^/# /'
+	fi
+}
+not() { ! "$@"; }
+
+finish() {
+	if [ "${KEEP_LAB:-}" = "" ]; then
+		lab_down >/dev/null 2>&1
+	fi
+}
+trap finish EXIT
+
+if ! lab_up >"$REPO/${BUILD:-build}/exim-lab-up.log" 2>&1; then
+	notok "lab up (see ${BUILD:-build}/exim-lab-up.log)"
+	exit 1
+fi
+. "$LAB_DIR/env"
+if ! exim_setup; then
+	notok "exim setup"
+	exit 1
+fi
+ok "exim 4.96 unpacked and configured with the shipped snippets"
+
+# The single-file example must say what the tested snippets say.
+example_same() {	# router|transport NAME
+	local ex=$EXIM_REPO/etc/exim/exim.conf.example
+	"$EXIM_BIN" -C "$ex" -DMTASTS_SO="$EXIM_DIR/mtasts.so" \
+	    -DMTASTS_CONF="$EXIM_DIR/mtasts.conf" -DMTASTS_CA="$LAB_CA" \
+	    -bP "$1" "$2" 2>&1 | grep -Ev '^(debug_print|interface|ignore_target_hosts) ' \
+	    >"$EXIM_DIR/example.$2" &&
+	"$EXIM_BIN" -C "$EXIM_CONF" -bP "$1" "$2" 2>&1 |
+	    grep -Ev '^(debug_print|interface|ignore_target_hosts) ' |
+	    cmp -s - "$EXIM_DIR/example.$2"
+}
+example_parses() {
+	"$EXIM_BIN" -C "$EXIM_REPO/etc/exim/exim.conf.example" -bV >/dev/null
+}
+check "exim.conf.example parses" example_parses
+check "exim.conf.example: router as in conf.d/router" \
+    example_same router mtasts_dnslookup
+check "exim.conf.example: transport as in conf.d/transport" \
+    example_same transport mtasts_smtp
+
+# Is nothing at any host for RCPT, and RCPT still queued?
+held() {
+	[ -z "$(lab_smtp_where "$1")" ] && exim_queued "$1"
+}
+# Was RCPT delivered to HOST (over TLS when the third word is tls) and
+# nothing is left in the queue for it?
+went() {
+	lab_smtp_delivered "$2" "$1" ${3:-} && not exim_queued "$1"
+}
+conns() {	# HOST: connections HOST saw
+	lab_smtp_conns "$1" | wc -l
+}
+
+# ------------------------------------------------------------ enforce
+exim_reset
+for d in good spoof nostarttls expired selfsigned wrongname secondgood; do
+	exim_send "u@enforce-$d.test"
+done
+exim_runq
+check "enforce good: delivered over TLS to good.mx.test" \
+    went u@enforce-good.test good.mx.test tls
+check "enforce spoofed MX: deferred, attacker never contacted" \
+    held u@enforce-spoof.test
+check "enforce spoofed MX: attacker saw no connection" \
+    test "$(conns attacker.evil.test)" -eq 0
+check "enforce spoofed MX: refusal logged" \
+    exim_log_has "mtasts: refused MX host attacker.evil.test .*enforce-spoof.test"
+check "enforce no STARTTLS: deferred, nothing sent in clear" \
+    held u@enforce-nostarttls.test
+check "enforce expired certificate: deferred" held u@enforce-expired.test
+check "enforce self-signed certificate: deferred" \
+    held u@enforce-selfsigned.test
+check "enforce wrong-name certificate: deferred" \
+    held u@enforce-wrongname.test
+check "enforce bad first MX, good second: delivered to the second over TLS" \
+    went u@enforce-secondgood.test good.mx.test tls
+check "enforce bad first MX: nothing left at nostarttls.mx.test" \
+    test -z "$(lab_smtp_where u@enforce-secondgood.test | grep nostarttls)"
+check "store, -wal and -shm still belong to Debian-exim" \
+    test -z "$(find "$EXIM_DIR/store" -name 'mtasts.db*' ! -user Debian-exim)"
+check "enforce TLS failures logged by the event" \
+    exim_log_has "mtasts: enforce-expired.test: (TLS failed|deferred) at MX host expired.mx.test"
+check "no panic log in the enforce cases" test -z "$(exim_paniclog)"
+
+# ------------------------------------------------------------ testing
+exim_reset
+for d in good spoof nostarttls expired selfsigned wrongname secondgood; do
+	exim_send "u@testing-$d.test"
+done
+exim_runq
+check "testing good: delivered over TLS" \
+    went u@testing-good.test good.mx.test tls
+check "testing spoofed MX: delivered to attacker.evil.test" \
+    went u@testing-spoof.test attacker.evil.test
+check "testing spoofed MX: logged" \
+    exim_log_has "testing: testing-spoof.test MX host attacker.evil.test"
+check "testing no STARTTLS: delivered" \
+    went u@testing-nostarttls.test nostarttls.mx.test
+check "testing no STARTTLS: logged" \
+    exim_log_has "testing: testing-nostarttls.test: session with MX host nostarttls.mx.test .*without STARTTLS"
+for f in expired selfsigned wrongname; do
+	check "testing $f certificate: delivered" \
+	    went "u@testing-$f.test" "$f.mx.test"
+	check "testing $f certificate: logged" \
+	    exim_log_has "testing: testing-$f.test: session with MX host $f.mx.test .*did not verify"
+done
+check "testing bad first MX: delivered to the first" \
+    went u@testing-secondgood.test nostarttls.mx.test
+
+# ------------------------------------------------------------ none
+exim_reset
+exim_send u@none-good.test
+exim_send u@nopolicy-good.test
+exim_runq
+check "mode none: delivered as usual" went u@none-good.test good.mx.test
+check "no policy: delivered as usual" went u@nopolicy-good.test good.mx.test
+check "none and no policy: through the ordinary dnslookup router" \
+    test "$(exim_log | grep -c 'R=dnslookup T=remote_smtp')" -eq 2
+
+# ------------------------------------------------------------ log_only
+exim_engine_conf "log_only yes"
+exim_reset
+for d in good spoof nostarttls expired; do
+	exim_send "u@enforce-$d.test"
+done
+exim_runq
+check "log_only enforce spoofed MX: delivered" \
+    went u@enforce-spoof.test attacker.evil.test
+check "log_only enforce spoofed MX: would-be refusal logged" \
+    exim_log_has "would have refused MX host attacker.evil.test .*enforce-spoof.test"
+check "log_only enforce no STARTTLS: delivered" \
+    went u@enforce-nostarttls.test nostarttls.mx.test
+check "log_only enforce no STARTTLS: would-be refusal logged" \
+    exim_log_has "would have refused MX host nostarttls.mx.test .*enforce-nostarttls.test: session without STARTTLS"
+check "log_only enforce expired: delivered" \
+    went u@enforce-expired.test expired.mx.test
+check "log_only enforce expired: would-be refusal logged" \
+    exim_log_has "would have refused MX host expired.mx.test .*enforce-expired.test"
+check "log_only enforce good: delivered over TLS, nothing logged" \
+    eval 'went u@enforce-good.test good.mx.test tls &&
+    not exim_log_has "would have refused MX host good.mx.test"'
+exim_engine_conf
+
+# ------------------------------------------------- policy server down
+exim_reset
+exim_send u@enforce-good.test
+exim_send u@enforce-spoof.test
+exim_runq
+exim_reset_queue
+lab_http_stop
+lab_set_txt _mta-sts.enforce-good.test "v=STSv1; id=20261125T9"
+lab_set_txt _mta-sts.enforce-spoof.test "v=STSv1; id=20261125T9"
+exim_send u@enforce-good.test
+exim_send u@enforce-spoof.test
+exim_runq
+check "policy server down, new id, cached enforce policy: good delivered" \
+    went u@enforce-good.test good.mx.test tls
+check "policy server down, new id, cached enforce policy: spoof deferred" \
+    held u@enforce-spoof.test
+lab_set_txt _mta-sts.enforce-good.test "v=STSv1; id=$LAB_POLICY_ID"
+lab_set_txt _mta-sts.enforce-spoof.test "v=STSv1; id=$LAB_POLICY_ID"
+lab_http_start
+
+# ------------------------------------------- cold cache, many processes
+fetches() {	# DOMAIN: policy fetches nginx logged for DOMAIN
+	grep -c "host=\"mta-sts.$1\"" "$LAB_DIR/logs/nginx-access.log" 2>/dev/null
+}
+exim_reset
+for i in 1 2 3 4 5 6 7 8; do
+	exim_send "u$i@enforce-good.test"
+	exim_send "u$i@enforce-spoof.test"
+done
+before_good=$(fetches enforce-good.test)
+before_spoof=$(fetches enforce-spoof.test)
+for id in $(exim_ids); do
+	exim_deliver "$id" &
+done
+wait
+got=0
+for i in 1 2 3 4 5 6 7 8; do
+	lab_smtp_delivered good.mx.test "u$i@enforce-good.test" tls &&
+	    got=$((got + 1))
+	held "u$i@enforce-spoof.test" && got=$((got + 1))
+done
+check "16 concurrent cold-cache deliveries: all 16 decisions right ($got)" \
+    test "$got" -eq 16
+check "16 concurrent cold-cache deliveries: one fetch per domain" \
+    test "$(($(fetches enforce-good.test) - before_good))" -eq 1 -a \
+    "$(($(fetches enforce-spoof.test) - before_spoof))" -eq 1
+check "concurrent deliveries: no panic log" test -z "$(exim_paniclog)"
+
+# ------------------------------------------- store missing, unreadable
+exim_engine_conf
+sed -i "s|^store .*|store $EXIM_DIR/no-such-folder/mtasts.db|" \
+    "$EXIM_DIR/mtasts.conf"
+exim_reset
+for d in enforce-good.test enforce-spoof.test none-good.test nopolicy-good.test; do
+	exim_send "u@$d"
+done
+exim_runq
+check "store missing: enforce good delivered over TLS" \
+    went u@enforce-good.test good.mx.test tls
+check "store missing: enforce spoof deferred" held u@enforce-spoof.test
+check "store missing: none and no policy delivered" \
+    eval 'went u@none-good.test good.mx.test &&
+    went u@nopolicy-good.test good.mx.test'
+check "store missing: logged, no crash" \
+    eval 'exim_log_has "cache .* unusable" && test -z "$(exim_paniclog)"'
+exim_engine_conf
+exim_reset
+chown root:root "$(exim_store)"
+chmod 600 "$(exim_store)"
+for d in enforce-good.test enforce-spoof.test none-good.test; do
+	exim_send "u@$d"
+done
+exim_runq
+check "store unreadable by Debian-exim: enforce good delivered over TLS" \
+    went u@enforce-good.test good.mx.test tls
+check "store unreadable by Debian-exim: enforce spoof deferred" \
+    held u@enforce-spoof.test
+check "store unreadable by Debian-exim: none delivered" \
+    went u@none-good.test good.mx.test
+
+# ------------------- routed enforce, transport cannot decide: closed
+# The router (root) decides enforce from the cache; the transport runs
+# more than 10 s later (after slow.test's MX, which never answers), so
+# it asks again, as Debian-exim, who cannot read the store, while the
+# policy server is down: no policy can be had, so every MX is refused.
+exim_engine_conf
+exim_reset
+exim_send u@enforce-good.test
+exim_runq
+exim_reset_queue
+chown root:root "$(exim_store)"
+chmod 600 "$(exim_store)"
+lab_http_stop
+lab_set_txt _mta-sts.enforce-good.test "v=STSv1; id=20261125T8"
+lab_set_rr slow.test MX "10 hang.mx.test."
+exim_send u@slow.test u2@enforce-good.test
+exim_runq
+check "routed enforce, policy unavailable in the transport: deferred" \
+    held u2@enforce-good.test
+check "routed enforce, policy unavailable in the transport: logged" \
+    exim_log_has "refused MX host good.mx.test .*no policy could be had for a domain routed as enforce"
+lab_set_rr slow.test MX
+lab_set_txt _mta-sts.enforce-good.test "v=STSv1; id=$LAB_POLICY_ID"
+lab_http_start
+exim_store_reset
+
+# --------------------------------------- broken configuration: closed
+exim_engine_conf "no_such_key 1"
+exim_reset
+exim_send u@enforce-good.test
+exim_send u@none-good.test
+exim_runq
+check "mtasts.conf broken: enforce domain deferred (fail closed)" \
+    held u@enforce-good.test
+check "mtasts.conf broken: every remote domain deferred (fail closed)" \
+    held u@none-good.test
+check "mtasts.conf broken: said in the panic log" \
+    eval 'exim_paniclog | grep -q "mtasts: configuration"'
+exim_engine_conf
+
+# --------------------------------------- .so missing: router defers
+exim_reset
+mv "$EXIM_DIR/mtasts.so" "$EXIM_DIR/mtasts.so.away"
+exim_send u@enforce-good.test
+exim_runq
+mv "$EXIM_DIR/mtasts.so.away" "$EXIM_DIR/mtasts.so"
+check "mtasts.so missing: the router defers, nothing sent" \
+    held u@enforce-good.test
+
+echo "1..$n"
+[ "$nfail" -eq 0 ]
