@@ -15,7 +15,10 @@
  * A new database file is created with mode 0660 (whatever the umask), so
  * that a group shared by the MTA and the administrator can write it; its
  * folder must be writable by the MTA user, since SQLite creates the -wal
- * and -shm files beside it.
+ * and -shm files beside it. When root creates it (Exim's routers run as
+ * root, its transports as the Exim user), the file is given to the owner
+ * and group of its folder, so that the MTA user can still open it; SQLite
+ * itself gives the -wal and -shm files the database file's owner.
  */
 #include <sys/stat.h>
 
@@ -223,13 +226,16 @@ store_close(struct store *st)
 }
 
 /*
- * Creates a missing database file with STORE_FILE_MODE; an existing one
- * is left as it is. SQLite's own -wal and -shm files copy its mode.
+ * Creates a missing database file with STORE_FILE_MODE, owned by the
+ * folder's owner when root creates it; an existing one is left as it is.
+ * SQLite's own -wal and -shm files copy its mode and owner.
  */
 static int
 store_create_file(const char *path, const struct logger *lg)
 {
-	int	fd;
+	struct stat	 sb;
+	char		*dir, *slash;
+	int		 fd;
 
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    STORE_FILE_MODE);
@@ -242,6 +248,17 @@ store_create_file(const char *path, const struct logger *lg)
 	}
 	if (fchmod(fd, STORE_FILE_MODE) == -1)
 		log_warn(lg, "store %s: chmod: %s", path, strerror(errno));
+	if (geteuid() == 0 && (dir = strdup(path)) != NULL) {
+		if ((slash = strrchr(dir, '/')) != NULL)
+			*(slash == dir ? slash + 1 : slash) = '\0';
+		else
+			strcpy(dir, ".");
+		if (stat(dir, &sb) == 0 && (sb.st_uid != 0 || sb.st_gid != 0) &&
+		    fchown(fd, sb.st_uid, sb.st_gid) == -1)
+			log_warn(lg, "store %s: chown: %s", path,
+			    strerror(errno));
+		free(dir);
+	}
 	close(fd);
 	return MTASTS_OK;
 }
