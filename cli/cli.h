@@ -33,6 +33,7 @@ int	query_main(int, char **);
 int	refresh_main(int, char **);
 int	cache_main(int, char **);
 int	report_main(int, char **);
+int	check_main(int, char **);
 
 struct mtasts_ctx;
 /*

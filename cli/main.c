@@ -28,6 +28,7 @@ static const struct cli_cmd cmds[] = {
 	{ "cache", cache_main,
 	    "list, show, forget or flush cached policies" },
 	{ "report", report_main, "build, send or show TLS-RPT reports" },
+	{ "check", check_main, "check a domain's MTA-STS and TLS-RPT setup" },
 };
 
 int

@@ -476,6 +476,82 @@ int mtasts_async_process(struct mtasts_ctx *ctx);
 /* Number of resolutions in flight. */
 size_t mtasts_async_pending(const struct mtasts_ctx *ctx);
 
+/*
+ * ---- Deployment check ("mtasts check DOMAIN") ----
+ *
+ * The receiving domain's side: are MTA-STS and TLS-RPT deployed so that
+ * every sender can deliver? mtasts_check() runs the steps below in this
+ * order and calls cb once per finding, each with the evidence seen and a
+ * one-line fix. Every network wait is bounded: DNS and the policy fetch
+ * by the configured timeouts, each TLS probe by opts->timeout_ms.
+ */
+enum mtasts_check_step {
+	MTASTS_CHECK_TXT = 0,		/* "txt": the _mta-sts TXT record */
+	MTASTS_CHECK_POLICY_HOST,	/* "policy-host": mta-sts.DOMAIN
+					   resolves, its HTTPS certificate */
+	MTASTS_CHECK_POLICY_FETCH,	/* "policy-fetch": status, redirect,
+					   media type, size */
+	MTASTS_CHECK_POLICY,		/* "policy": the policy file, each
+					   problem by line */
+	MTASTS_CHECK_MX,		/* "mx": MX records against the
+					   policy's patterns */
+	MTASTS_CHECK_MX_TLS,		/* "mx-tls": the STARTTLS probe of
+					   each MX address */
+	MTASTS_CHECK_TLSRPT,		/* "tlsrpt": the _smtp._tls record
+					   and each rua */
+	MTASTS_CHECK_ADVICE		/* "advice": practice, not errors */
+};
+enum mtasts_check_status {
+	MTASTS_CHECK_PASS = 0,		/* "pass" */
+	MTASTS_CHECK_INFO,		/* "info": advice, nothing wrong */
+	MTASTS_CHECK_WARN,		/* "warn": works, but should change */
+	MTASTS_CHECK_FAIL		/* "fail": senders fail or report */
+};
+const char *mtasts_check_step_name(enum mtasts_check_step step);
+const char *mtasts_check_status_name(enum mtasts_check_status status);
+
+/* One finding; the strings are valid during the callback only. */
+struct mtasts_check_finding {
+	enum mtasts_check_step	 step;
+	enum mtasts_check_status status;
+	const char		*subject;	/* what was checked: a name,
+						   "HOST [ADDR]:PORT", a
+						   policy line; never NULL */
+	const char		*message;	/* what was found, one
+						   sentence; never NULL */
+	const char		*evidence;	/* what was seen, or NULL */
+	const char		*fix;		/* one line; NULL for pass */
+	enum mtasts_result	 result;	/* the RFC 8460 result type a
+						   sender would report for
+						   this failure; SUCCESS when
+						   none applies */
+};
+typedef void mtasts_check_cb(void *arg,
+    const struct mtasts_check_finding *f);
+
+struct mtasts_check_opts {
+	unsigned	 mx_port;	/* SMTP port of the MX probes; 0: 25 */
+	unsigned	 timeout_ms;	/* bound of each TLS probe; 0: 10 s */
+	const char	*helo;		/* EHLO name; NULL: this host's name */
+};
+struct mtasts_check_summary {
+	unsigned	 npass, ninfo, nwarn, nfail;
+};
+
+/*
+ * Checks domain's deployment end to end: _mta-sts TXT, the policy host
+ * and its certificate, the fetch, the policy file, the MX records
+ * against the patterns, a STARTTLS probe of every MX address (IPv4 and
+ * IPv6), the _smtp._tls record and each rua (looked up, never used),
+ * and advice. opts and sum may be NULL. Returns MTASTS_OK when the
+ * checks ran, whatever they found (sum counts it), MTASTS_EINVAL for a
+ * domain that is not a valid name, MTASTS_EDNS when no resolver could
+ * be set up, MTASTS_ENOMEM.
+ */
+int mtasts_check(struct mtasts_ctx *ctx, const char *domain,
+    const struct mtasts_check_opts *opts, mtasts_check_cb *cb, void *arg,
+    struct mtasts_check_summary *sum);
+
 #ifdef __cplusplus
 }
 #endif
