@@ -11,10 +11,10 @@
 
 #include "mtasts.h"
 #include "cli.h"
-#include "json.h"
+#include "jsonw.h"
 
 struct cache_out {
-	struct json	 js;
+	struct jsonw	 js;
 	int		 json;
 	int		 full;		/* show: every field and the text */
 };
@@ -65,8 +65,8 @@ cache_main(int argc, char *argv[])
 	if ((rc = cli_open(conf, 0, &ctx)) != CLI_OK)
 		return rc;
 	if (out.json) {
-		json_init(&out.js, stdout);
-		json_array_begin(&out.js, NULL);
+		jsonw_init(&out.js, stdout);
+		jsonw_array_begin(&out.js, NULL);
 	}
 	if (strcmp(cmd, "list") == 0) {
 		if (!out.json)
@@ -81,8 +81,8 @@ cache_main(int argc, char *argv[])
 	else
 		rc = mtasts_cache_flush(ctx);
 	if (out.json) {
-		json_array_end(&out.js);
-		json_finish(&out.js);
+		jsonw_array_end(&out.js);
+		jsonw_finish(&out.js);
 	}
 	mtasts_ctx_close(ctx);
 	if (rc == MTASTS_ENOTFOUND) {
@@ -132,20 +132,20 @@ cache_print(void *arg, const struct mtasts_cache_entry *e)
 static void
 cache_print_json(struct cache_out *out, const struct mtasts_cache_entry *e)
 {
-	json_object_begin(&out->js, NULL);
-	json_string(&out->js, "domain", e->domain);
-	json_string(&out->js, "id", e->id);
-	json_string(&out->js, "mode", e->text ? mtasts_mode_name(e->mode) :
+	jsonw_object_begin(&out->js, NULL);
+	jsonw_string(&out->js, "domain", e->domain);
+	jsonw_string(&out->js, "id", e->id);
+	jsonw_string(&out->js, "mode", e->text ? mtasts_mode_name(e->mode) :
 	    "");
-	json_uint(&out->js, "max_age", e->max_age);
-	json_uint(&out->js, "fetched", (unsigned long long)e->fetched);
-	json_uint(&out->js, "expires", (unsigned long long)e->expires);
-	json_uint(&out->js, "checked", (unsigned long long)e->checked);
-	json_uint(&out->js, "failed", (unsigned long long)e->failed);
-	json_string(&out->js, "failed_id", e->failed_id);
+	jsonw_uint(&out->js, "max_age", e->max_age);
+	jsonw_uint(&out->js, "fetched", (unsigned long long)e->fetched);
+	jsonw_uint(&out->js, "expires", (unsigned long long)e->expires);
+	jsonw_uint(&out->js, "checked", (unsigned long long)e->checked);
+	jsonw_uint(&out->js, "failed", (unsigned long long)e->failed);
+	jsonw_string(&out->js, "failed_id", e->failed_id);
 	if (out->full && e->text != NULL)
-		json_string(&out->js, "policy", e->text);
-	json_object_end(&out->js);
+		jsonw_string(&out->js, "policy", e->text);
+	jsonw_object_end(&out->js);
 }
 
 static int

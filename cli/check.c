@@ -19,18 +19,18 @@
 
 #include "mtasts.h"
 #include "cli.h"
-#include "json.h"
+#include "jsonw.h"
 
 #define CHECK_TIMEOUT_MAX	300	/* seconds */
 
 struct check_out {
 	int		 json;
-	struct json	 js;
+	struct jsonw	 js;
 };
 
 static void	check_on_finding(void *, const struct mtasts_check_finding *);
 static void	check_print(const struct mtasts_check_finding *);
-static void	check_print_json(struct json *,
+static void	check_print_json(struct jsonw *,
 		    const struct mtasts_check_finding *);
 static int	check_number(const char *, unsigned long, unsigned long,
 		    unsigned *);
@@ -100,25 +100,25 @@ check_main(int argc, char *argv[])
 	if ((rc = cli_open(conf, verbose, &ctx)) != CLI_OK)
 		return rc;
 	if (out.json) {
-		json_init(&out.js, stdout);
-		json_object_begin(&out.js, NULL);
-		json_string(&out.js, "domain", argv[0]);
-		json_array_begin(&out.js, "findings");
+		jsonw_init(&out.js, stdout);
+		jsonw_object_begin(&out.js, NULL);
+		jsonw_string(&out.js, "domain", argv[0]);
+		jsonw_array_begin(&out.js, "findings");
 	}
 	rc = mtasts_check(ctx, argv[0], &o, check_on_finding, &out, &sum);
 	mtasts_ctx_close(ctx);
 	if (out.json) {
-		json_array_end(&out.js);
-		json_object_begin(&out.js, "summary");
-		json_uint(&out.js, "pass", sum.npass);
-		json_uint(&out.js, "info", sum.ninfo);
-		json_uint(&out.js, "warn", sum.nwarn);
-		json_uint(&out.js, "fail", sum.nfail);
-		json_object_end(&out.js);
+		jsonw_array_end(&out.js);
+		jsonw_object_begin(&out.js, "summary");
+		jsonw_uint(&out.js, "pass", sum.npass);
+		jsonw_uint(&out.js, "info", sum.ninfo);
+		jsonw_uint(&out.js, "warn", sum.nwarn);
+		jsonw_uint(&out.js, "fail", sum.nfail);
+		jsonw_object_end(&out.js);
 		if (rc != MTASTS_OK)
-			json_string(&out.js, "error", mtasts_strerror(rc));
-		json_object_end(&out.js);
-		json_finish(&out.js);
+			jsonw_string(&out.js, "error", mtasts_strerror(rc));
+		jsonw_object_end(&out.js);
+		jsonw_finish(&out.js);
 	} else if (rc == MTASTS_OK)
 		printf("\n%s: %u pass, %u warn, %u fail\n", argv[0],
 		    sum.npass, sum.nwarn, sum.nfail);
@@ -160,20 +160,20 @@ check_print(const struct mtasts_check_finding *f)
 }
 
 static void
-check_print_json(struct json *js, const struct mtasts_check_finding *f)
+check_print_json(struct jsonw *js, const struct mtasts_check_finding *f)
 {
-	json_object_begin(js, NULL);
-	json_string(js, "step", mtasts_check_step_name(f->step));
-	json_string(js, "status", mtasts_check_status_name(f->status));
-	json_string(js, "subject", f->subject);
-	json_string(js, "message", f->message);
+	jsonw_object_begin(js, NULL);
+	jsonw_string(js, "step", mtasts_check_step_name(f->step));
+	jsonw_string(js, "status", mtasts_check_status_name(f->status));
+	jsonw_string(js, "subject", f->subject);
+	jsonw_string(js, "message", f->message);
 	if (f->evidence != NULL)
-		json_string(js, "evidence", f->evidence);
+		jsonw_string(js, "evidence", f->evidence);
 	if (f->fix != NULL)
-		json_string(js, "fix", f->fix);
+		jsonw_string(js, "fix", f->fix);
 	if (f->result != MTASTS_RESULT_SUCCESS)
-		json_string(js, "result_type", mtasts_result_name(f->result));
-	json_object_end(js);
+		jsonw_string(js, "result_type", mtasts_result_name(f->result));
+	jsonw_object_end(js);
 }
 
 static int

@@ -16,7 +16,7 @@
 
 #include "mtasts.h"
 #include "cli.h"
-#include "json.h"
+#include "jsonw.h"
 
 enum lint_kind {
 	LINT_POLICY,
@@ -43,7 +43,7 @@ static int	lint_result(int, const struct lint_where *,
 static void	lint_item_print(const struct lint_where *,
 		    const struct mtasts_diag_item *, const char *);
 static void	lint_json_invalid(const struct mtasts_diag *);
-static void	lint_json_end(struct json *, const struct mtasts_diag *);
+static void	lint_json_end(struct jsonw *, const struct mtasts_diag *);
 static int	lint_unquote(const char *, char **);
 static int	lint_usage(FILE *);
 
@@ -152,7 +152,7 @@ static void
 lint_policy_ok(const char *name, const struct mtasts_policy *policy,
     const struct mtasts_diag *diag, int json)
 {
-	struct json	js;
+	struct jsonw	js;
 	char		dur[64];
 	size_t		i;
 
@@ -164,16 +164,16 @@ lint_policy_ok(const char *name, const struct mtasts_policy *policy,
 		    policy->nmx == 1 ? "" : "s");
 		return;
 	}
-	json_init(&js, stdout);
-	json_object_begin(&js, NULL);
-	json_bool(&js, "valid", 1);
-	json_string(&js, "version", "STSv1");
-	json_string(&js, "mode", mtasts_mode_name(policy->mode));
-	json_uint(&js, "max_age", policy->max_age);
-	json_array_begin(&js, "mx");
+	jsonw_init(&js, stdout);
+	jsonw_object_begin(&js, NULL);
+	jsonw_bool(&js, "valid", 1);
+	jsonw_string(&js, "version", "STSv1");
+	jsonw_string(&js, "mode", mtasts_mode_name(policy->mode));
+	jsonw_uint(&js, "max_age", policy->max_age);
+	jsonw_array_begin(&js, "mx");
 	for (i = 0; i < policy->nmx; i++)
-		json_string(&js, NULL, policy->mx[i]);
-	json_array_end(&js);
+		jsonw_string(&js, NULL, policy->mx[i]);
+	jsonw_array_end(&js);
 	lint_json_end(&js, diag);
 }
 
@@ -210,19 +210,19 @@ lint_sts(const char *const *txt, size_t n, int json)
 {
 	struct mtasts_sts_record	rec;
 	struct mtasts_diag		diag;
-	struct json			js;
+	struct jsonw			js;
 	int				rv;
 
 	memset(&rec, 0, sizeof(rec));
 	memset(&diag, 0, sizeof(diag));
 	rv = mtasts_sts_record_parse(txt, n, &rec, &diag);
 	if (rv == MTASTS_OK && json) {
-		json_init(&js, stdout);
-		json_object_begin(&js, NULL);
-		json_bool(&js, "valid", 1);
-		json_string(&js, "version", "STSv1");
-		json_string(&js, "id", rec.id);
-		json_uint(&js, "extensions", rec.next);
+		jsonw_init(&js, stdout);
+		jsonw_object_begin(&js, NULL);
+		jsonw_bool(&js, "valid", 1);
+		jsonw_string(&js, "version", "STSv1");
+		jsonw_string(&js, "id", rec.id);
+		jsonw_uint(&js, "extensions", rec.next);
 		lint_json_end(&js, &diag);
 	} else if (rv == MTASTS_OK)
 		printf("%s: valid: id %s\n", where_sts.name, rec.id);
@@ -234,22 +234,22 @@ lint_tlsrpt(const char *const *txt, size_t n, int json)
 {
 	struct mtasts_tlsrpt_record	*rec = NULL;
 	struct mtasts_diag		 diag;
-	struct json			 js;
+	struct jsonw			 js;
 	size_t				 i;
 	int				 rv;
 
 	memset(&diag, 0, sizeof(diag));
 	rv = mtasts_tlsrpt_record_parse(txt, n, &rec, &diag);
 	if (rv == MTASTS_OK && json) {
-		json_init(&js, stdout);
-		json_object_begin(&js, NULL);
-		json_bool(&js, "valid", 1);
-		json_string(&js, "version", "TLSRPTv1");
-		json_array_begin(&js, "rua");
+		jsonw_init(&js, stdout);
+		jsonw_object_begin(&js, NULL);
+		jsonw_bool(&js, "valid", 1);
+		jsonw_string(&js, "version", "TLSRPTv1");
+		jsonw_array_begin(&js, "rua");
 		for (i = 0; i < rec->nrua; i++)
-			json_string(&js, NULL, rec->rua[i]);
-		json_array_end(&js);
-		json_uint(&js, "extensions", rec->next);
+			jsonw_string(&js, NULL, rec->rua[i]);
+		jsonw_array_end(&js);
+		jsonw_uint(&js, "extensions", rec->next);
 		lint_json_end(&js, &diag);
 	} else if (rv == MTASTS_OK) {
 		printf("%s: valid: rua ", where_tlsrpt.name);
@@ -306,34 +306,34 @@ lint_item_print(const struct lint_where *where,
 static void
 lint_json_invalid(const struct mtasts_diag *diag)
 {
-	struct json	js;
+	struct jsonw	js;
 
-	json_init(&js, stdout);
-	json_object_begin(&js, NULL);
-	json_bool(&js, "valid", 0);
-	json_object_begin(&js, "error");
-	json_uint(&js, "line", diag->error.line);
-	json_string(&js, "message", cli_diag_msg(&diag->error));
-	json_object_end(&js);
+	jsonw_init(&js, stdout);
+	jsonw_object_begin(&js, NULL);
+	jsonw_bool(&js, "valid", 0);
+	jsonw_object_begin(&js, "error");
+	jsonw_uint(&js, "line", diag->error.line);
+	jsonw_string(&js, "message", cli_diag_msg(&diag->error));
+	jsonw_object_end(&js);
 	lint_json_end(&js, diag);
 }
 
 /* Adds "warnings":[...] and closes the document. */
 static void
-lint_json_end(struct json *js, const struct mtasts_diag *diag)
+lint_json_end(struct jsonw *js, const struct mtasts_diag *diag)
 {
 	unsigned	i;
 
-	json_array_begin(js, "warnings");
+	jsonw_array_begin(js, "warnings");
 	for (i = 0; i < diag->nwarn && i < MTASTS_DIAG_WARN_MAX; i++) {
-		json_object_begin(js, NULL);
-		json_uint(js, "line", diag->warn[i].line);
-		json_string(js, "message", cli_diag_msg(&diag->warn[i]));
-		json_object_end(js);
+		jsonw_object_begin(js, NULL);
+		jsonw_uint(js, "line", diag->warn[i].line);
+		jsonw_string(js, "message", cli_diag_msg(&diag->warn[i]));
+		jsonw_object_end(js);
 	}
-	json_array_end(js);
-	json_object_end(js);
-	json_finish(js);
+	jsonw_array_end(js);
+	jsonw_object_end(js);
+	jsonw_finish(js);
 }
 
 /*

@@ -15,7 +15,7 @@
 
 #include "mtasts.h"
 #include "cli.h"
-#include "json.h"
+#include "jsonw.h"
 
 static void	query_print(const struct mtasts_answer *, const char *);
 static void	query_json(const struct mtasts_answer *, const char *,
@@ -126,40 +126,40 @@ static void
 query_json(const struct mtasts_answer *a, const char *domain, char **mx,
     int nmx)
 {
-	struct json	js;
+	struct jsonw	js;
 	size_t		i;
 	int		j;
 
-	json_init(&js, stdout);
-	json_object_begin(&js, NULL);
-	json_string(&js, "domain", domain);
-	json_string(&js, "mode", mtasts_mode_name(a->mode));
-	json_string(&js, "source", mtasts_source_name(a->source));
-	json_bool(&js, "log_only", a->log_only);
-	json_bool(&js, "temperror", a->temperror);
-	json_string(&js, "why", a->why);
+	jsonw_init(&js, stdout);
+	jsonw_object_begin(&js, NULL);
+	jsonw_string(&js, "domain", domain);
+	jsonw_string(&js, "mode", mtasts_mode_name(a->mode));
+	jsonw_string(&js, "source", mtasts_source_name(a->source));
+	jsonw_bool(&js, "log_only", a->log_only);
+	jsonw_bool(&js, "temperror", a->temperror);
+	jsonw_string(&js, "why", a->why);
 	if (a->policy != NULL) {
-		json_string(&js, "id", a->id);
-		json_uint(&js, "fetched", (unsigned long long)a->fetched);
-		json_uint(&js, "expires", (unsigned long long)a->expires);
-		json_object_begin(&js, "policy");
-		json_string(&js, "mode", mtasts_mode_name(a->policy->mode));
-		json_uint(&js, "max_age", a->policy->max_age);
-		json_array_begin(&js, "mx");
+		jsonw_string(&js, "id", a->id);
+		jsonw_uint(&js, "fetched", (unsigned long long)a->fetched);
+		jsonw_uint(&js, "expires", (unsigned long long)a->expires);
+		jsonw_object_begin(&js, "policy");
+		jsonw_string(&js, "mode", mtasts_mode_name(a->policy->mode));
+		jsonw_uint(&js, "max_age", a->policy->max_age);
+		jsonw_array_begin(&js, "mx");
 		for (i = 0; i < a->policy->nmx; i++)
-			json_string(&js, NULL, a->policy->mx[i]);
-		json_array_end(&js);
-		json_object_end(&js);
+			jsonw_string(&js, NULL, a->policy->mx[i]);
+		jsonw_array_end(&js);
+		jsonw_object_end(&js);
 	}
 	if (nmx > 0) {
-		json_object_begin(&js, "mx");
+		jsonw_object_begin(&js, "mx");
 		for (j = 0; j < nmx; j++)
-			json_string(&js, mx[j],
+			jsonw_string(&js, mx[j],
 			    mtasts_verdict_name(mtasts_answer_mx(a, mx[j])));
-		json_object_end(&js);
+		jsonw_object_end(&js);
 	}
-	json_object_end(&js);
-	json_finish(&js);
+	jsonw_object_end(&js);
+	jsonw_finish(&js);
 }
 
 static int

@@ -1,7 +1,7 @@
 /*
- * json.c - a small JSON writer (RFC 8259) for the CLI's --json output.
+ * jsonw.c - a small JSON writer (RFC 8259) for the CLI's --json output.
  *
- * The caller writes values in order; json_* inserts the commas and
+ * The caller writes values in order; jsonw_* inserts the commas and
  * escapes strings: '"', '\\' and control characters are escaped, valid
  * UTF-8 passes through, and each byte of an invalid sequence becomes
  * U+FFFD so that the output is always valid JSON.
@@ -9,30 +9,30 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "json.h"
+#include "jsonw.h"
 
-static void	json_value_begin(struct json *, const char *);
-static void	json_escape(FILE *, const char *);
-static size_t	json_utf8_len(const unsigned char *);
+static void	jsonw_value_begin(struct jsonw *, const char *);
+static void	jsonw_escape(FILE *, const char *);
+static size_t	jsonw_utf8_len(const unsigned char *);
 
 void
-json_init(struct json *js, FILE *fp)
+jsonw_init(struct jsonw *js, FILE *fp)
 {
 	memset(js, 0, sizeof(*js));
 	js->fp = fp;
 }
 
 void
-json_object_begin(struct json *js, const char *key)
+jsonw_object_begin(struct jsonw *js, const char *key)
 {
-	json_value_begin(js, key);
+	jsonw_value_begin(js, key);
 	fputc('{', js->fp);
-	if (js->depth < JSON_DEPTH_MAX - 1)
+	if (js->depth < JSONW_DEPTH_MAX - 1)
 		js->count[++js->depth] = 0;
 }
 
 void
-json_object_end(struct json *js)
+jsonw_object_end(struct jsonw *js)
 {
 	fputc('}', js->fp);
 	if (js->depth > 0)
@@ -40,16 +40,16 @@ json_object_end(struct json *js)
 }
 
 void
-json_array_begin(struct json *js, const char *key)
+jsonw_array_begin(struct jsonw *js, const char *key)
 {
-	json_value_begin(js, key);
+	jsonw_value_begin(js, key);
 	fputc('[', js->fp);
-	if (js->depth < JSON_DEPTH_MAX - 1)
+	if (js->depth < JSONW_DEPTH_MAX - 1)
 		js->count[++js->depth] = 0;
 }
 
 void
-json_array_end(struct json *js)
+jsonw_array_end(struct jsonw *js)
 {
 	fputc(']', js->fp);
 	if (js->depth > 0)
@@ -57,46 +57,46 @@ json_array_end(struct json *js)
 }
 
 void
-json_string(struct json *js, const char *key, const char *val)
+jsonw_string(struct jsonw *js, const char *key, const char *val)
 {
-	json_value_begin(js, key);
-	json_escape(js->fp, val);
+	jsonw_value_begin(js, key);
+	jsonw_escape(js->fp, val);
 }
 
 void
-json_uint(struct json *js, const char *key, unsigned long long val)
+jsonw_uint(struct jsonw *js, const char *key, unsigned long long val)
 {
-	json_value_begin(js, key);
+	jsonw_value_begin(js, key);
 	fprintf(js->fp, "%llu", val);
 }
 
 void
-json_bool(struct json *js, const char *key, int val)
+jsonw_bool(struct jsonw *js, const char *key, int val)
 {
-	json_value_begin(js, key);
+	jsonw_value_begin(js, key);
 	fputs(val ? "true" : "false", js->fp);
 }
 
 void
-json_finish(struct json *js)
+jsonw_finish(struct jsonw *js)
 {
 	fputc('\n', js->fp);
 }
 
 /* The comma before every value but the first of its level, and the key. */
 static void
-json_value_begin(struct json *js, const char *key)
+jsonw_value_begin(struct jsonw *js, const char *key)
 {
 	if (js->count[js->depth]++ > 0)
 		fputc(',', js->fp);
 	if (key != NULL) {
-		json_escape(js->fp, key);
+		jsonw_escape(js->fp, key);
 		fputc(':', js->fp);
 	}
 }
 
 static void
-json_escape(FILE *fp, const char *s)
+jsonw_escape(FILE *fp, const char *s)
 {
 	const unsigned char	*p = (const unsigned char *)s;
 	size_t			 n;
@@ -119,7 +119,7 @@ json_escape(FILE *fp, const char *s)
 			fprintf(fp, "\\u%04x", *p++);
 		} else if (*p < 0x80) {
 			fputc(*p++, fp);
-		} else if ((n = json_utf8_len(p)) > 0) {
+		} else if ((n = jsonw_utf8_len(p)) > 0) {
 			fwrite(p, 1, n, fp);
 			p += n;
 		} else {
@@ -135,7 +135,7 @@ json_escape(FILE *fp, const char *s)
  * 4: no overlong forms, no surrogates, nothing above U+10FFFF), or 0.
  */
 static size_t
-json_utf8_len(const unsigned char *p)
+jsonw_utf8_len(const unsigned char *p)
 {
 	unsigned char	lo = 0x80, hi = 0xbf;
 	size_t		n, i;
