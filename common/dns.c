@@ -635,18 +635,6 @@ dns_answer_clear(struct dns_answer *ans)
 	memset(ans, 0, sizeof(*ans));
 }
 
-void
-dns_strv_free(char **v, size_t n)
-{
-	size_t	i;
-
-	if (v == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 static int
 dns_sync(struct dns *dns, enum dns_kind kind, const char *name,
     struct dns_answer *ans)

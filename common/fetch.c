@@ -133,13 +133,6 @@ fetch_free(struct fetch *f)
 	free(f);
 }
 
-void
-fetch_result_clear(struct fetch_result *res)
-{
-	free(res->body);
-	memset(res, 0, sizeof(*res));
-}
-
 /* A host name (LDH and dots) and IP literals only. */
 static int
 fetch_check_args(const char *domain, char *const *addrs, size_t naddrs)
