@@ -313,6 +313,31 @@ int mtasts_refresh(struct mtasts_ctx *ctx, int all, unsigned *nchecked,
     unsigned *nfailed);
 
 /*
+ * A recipient domain's MX set: its MX hosts sorted by preference,
+ * through the engine's resolver. A domain without MX records has its own
+ * name as its one implicit MX (RFC 5321 section 5.1); a null MX (RFC
+ * 7505) gives an empty set.
+ *
+ * Synchronous: on MTASTS_OK *hosts is a new array of *n host names
+ * (normalised, no trailing dot), free with mtasts_mx_free(). MTASTS_EDNS
+ * when the lookup failed (SERVFAIL, timeout, bogus), MTASTS_EINVAL for a
+ * domain that is not a valid name, MTASTS_ENOMEM.
+ */
+int	mtasts_mx_lookup(struct mtasts_ctx *ctx, const char *domain,
+	    char ***hosts, size_t *n);
+void	mtasts_mx_free(char **hosts, size_t n);
+
+/*
+ * Asynchronous: cb runs exactly once, from mtasts_async_process() (or
+ * from mtasts_mx_lookup_async() itself when no lookup could be started),
+ * with err as mtasts_mx_lookup() returns it. hosts is freed when cb
+ * returns: copy what you keep. Returns MTASTS_OK when cb will be called.
+ */
+typedef void mtasts_mx_cb(void *arg, int err, char **hosts, size_t n);
+int	mtasts_mx_lookup_async(struct mtasts_ctx *ctx, const char *domain,
+	    mtasts_mx_cb *cb, void *arg);
+
+/*
  * TLS-RPT (RFC 8460): one result per delivery attempt, counted per UTC
  * day in the store and turned into reports by "mtasts report build".
  * Recording is cheap (one store write), never blocks delivery beyond the

@@ -1,0 +1,44 @@
+/*
+ * filter.h - what the parts of filter-mtasts share: the engine context,
+ * the routing table, the event base and the log.
+ */
+#ifndef FILTER_FILTER_H
+#define FILTER_FILTER_H
+
+#include <stdint.h>
+
+#include "mtasts.h"
+
+struct event_base;
+struct proto_line;
+struct table;
+
+struct filter {
+	struct mtasts_ctx	*ctx;	/* the engine */
+	struct table		*table;	/* enforce-mode domains */
+	struct event_base	*base;	/* libevent */
+	int			 allow_mixed; /* -M: accept MX sets where
+					   only some hosts match */
+};
+
+extern struct filter	filter;
+
+void	filter_log(enum mtasts_loglevel level, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* smtpd is gone (a write failed): leave the event loop. */
+void	filter_stop(void);
+
+/* rcpt.c: the rcpt-to filter and the end of an smtp-in session. */
+void	rcpt_on_filter(const struct proto_line *l);
+void	rcpt_on_disconnect(uint64_t reqid);
+/* Keeps domain in the routing table (on non-zero) or out of it. */
+int	rcpt_table_sync(const char *domain, int enforce);
+
+/* smtpout.c: smtp-out reports. */
+void	smtpout_on_report(const struct proto_line *l);
+
+/* refresh.c: proactive refresh of cached policies every secs seconds. */
+int	refresh_start(unsigned secs);
+void	refresh_stop(void);
+
+#endif

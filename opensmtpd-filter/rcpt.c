@@ -1,0 +1,363 @@
+/*
+ * rcpt.c - the rcpt-to filter: resolve the recipient domain's policy
+ * without blocking other sessions, look up its MX set, and decide.
+ *
+ *	enforce, some MX host matches the policy: put the domain in the
+ *	    routing table (smtpd then relays it with mandatory STARTTLS and a
+ *	    certificate checked against the MX name), then proceed;
+ *	enforce, no MX host matches or the MX set is unknown: 451 4.7.5;
+ *	enforce, some MX hosts match and others do not: 451 4.7.5 too,
+ *	    because smtpd's "relay tls" would use the others as well (a
+ *	    host with a valid certificate for its own name passes it);
+ *	    -M accepts such sets (and logs the risk);
+ *	testing: proceed, log what enforce would refuse;
+ *	none or no policy: proceed;
+ *	log-only (mtasts.conf): never refuse and never route; log instead.
+ *
+ * A request whose smtp-in session ends before the answer is kept until
+ * the engine answers (the engine owns callbacks to it) and then dropped
+ * without a reply.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "filter.h"
+#include "proto.h"
+#include "table.h"
+
+#define REPLY_MAX	500	/* an SMTP reply line is at most 512 octets */
+#define HOSTS_MAX	400	/* text of the MX set in a log line */
+
+struct rcpt {
+	uint64_t		 reqid;		/* smtp-in session */
+	uint64_t		 token;
+	int			 vmajor, vminor;
+	int			 cancelled;	/* the session is gone */
+	char			 domain[MTASTS_NAME_MAX + 1];
+	struct mtasts_answer	 ans;
+	struct rcpt		*next;
+};
+
+static struct rcpt	*rcpt_list;
+
+static int	 rcpt_domain(const char *, char *, size_t);
+static void	 rcpt_on_policy(void *, int, struct mtasts_answer *);
+static void	 rcpt_on_mx(void *, int, char **, size_t);
+static void	 rcpt_enforce(struct rcpt *, int, char **, size_t);
+static void	 rcpt_testing(struct rcpt *, int, char **, size_t);
+static size_t	 rcpt_hosts(const struct rcpt *, char **, size_t, char *,
+		    size_t);
+static void	 rcpt_proceed(struct rcpt *);
+static void	 rcpt_reject(struct rcpt *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static void	 rcpt_free(struct rcpt *);
+
+/*
+ * The domain of the address smtpd passes ("<user@domain>" or
+ * "user@domain", maybe followed by parameters), lower case. -1 when the
+ * address has no domain.
+ */
+static int
+rcpt_domain(const char *param, char *out, size_t outsz)
+{
+	const char	*s = param, *e, *at;
+	size_t		 n;
+
+	while (*s == ' ')
+		s++;
+	if (*s == '<')
+		s++;
+	e = s + strcspn(s, "> ");
+	for (at = NULL; s < e; s++)
+		if (*s == '@')
+			at = s;
+	if (at == NULL || (n = (size_t)(e - at - 1)) == 0 || n >= outsz)
+		return -1;
+	memcpy(out, at + 1, n);
+	out[n] = '\0';
+	return 0;
+}
+
+void
+rcpt_on_filter(const struct proto_line *l)
+{
+	struct rcpt	*r;
+	char		 domain[MTASTS_NAME_MAX + 2];
+	int		 rc;
+
+	if (rcpt_domain(l->params, domain, sizeof(domain)) == -1) {
+		filter_log(MTASTS_LOG_DEBUG, "session %016llx: no domain in"
+		    " recipient; proceeding", (unsigned long long)l->reqid);
+		if (proto_result_proceed(l->vmajor, l->vminor, l->reqid,
+		    l->token) == -1)
+			filter_stop();
+		return;
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		filter_log(MTASTS_LOG_ERR, "out of memory");
+		if (proto_result_reject(l->vmajor, l->vminor, l->reqid,
+		    l->token, "451 4.3.0 MTA-STS check: out of memory") == -1)
+			filter_stop();
+		return;
+	}
+	r->reqid = l->reqid;
+	r->token = l->token;
+	r->vmajor = l->vmajor;
+	r->vminor = l->vminor;
+	if (mtasts_name_normalize(domain, 0, r->domain) != MTASTS_OK) {
+		/* an address literal or junk: no MTA-STS for it */
+		filter_log(MTASTS_LOG_INFO, "recipient domain \"%s\" is not"
+		    " a host name: no MTA-STS policy applies", domain);
+		rcpt_proceed(r);
+		rcpt_free(r);
+		return;
+	}
+	r->next = rcpt_list;
+	rcpt_list = r;
+	rc = mtasts_resolve_async(filter.ctx, r->domain, rcpt_on_policy, r);
+	if (rc != MTASTS_OK) {
+		filter_log(MTASTS_LOG_WARN, "%s: cannot resolve policy: %s;"
+		    " proceeding", r->domain, mtasts_strerror(rc));
+		rcpt_proceed(r);
+		rcpt_free(r);
+	}
+}
+
+void
+rcpt_on_disconnect(uint64_t reqid)
+{
+	struct rcpt	*r;
+
+	for (r = rcpt_list; r != NULL; r = r->next)
+		if (r->reqid == reqid)
+			r->cancelled = 1;
+}
+
+static void
+rcpt_on_policy(void *arg, int err, struct mtasts_answer *ans)
+{
+	struct rcpt	*r = arg;
+
+	if (err != MTASTS_OK) {
+		filter_log(MTASTS_LOG_WARN, "%s: policy lookup failed: %s;"
+		    " proceeding", r->domain, mtasts_strerror(err));
+		rcpt_proceed(r);
+		rcpt_free(r);
+		return;
+	}
+	r->ans = *ans;
+	memset(ans, 0, sizeof(*ans));
+	if (r->ans.mode == MTASTS_MODE_NONE) {
+		if (r->ans.temperror)
+			filter_log(MTASTS_LOG_WARN, "%s: no policy could be "
+			    "had (%s); delivering as without MTA-STS",
+			    r->domain, r->ans.why);
+		else
+			filter_log(MTASTS_LOG_DEBUG, "%s: mode none (%s, %s)",
+			    r->domain, mtasts_source_name(r->ans.source),
+			    r->ans.why);
+		rcpt_table_sync(r->domain, 0);
+		rcpt_proceed(r);
+		rcpt_free(r);
+		return;
+	}
+	if (mtasts_mx_lookup_async(filter.ctx, r->domain, rcpt_on_mx, r) !=
+	    MTASTS_OK)
+		rcpt_on_mx(r, MTASTS_ENOMEM, NULL, 0);
+}
+
+static void
+rcpt_on_mx(void *arg, int err, char **hosts, size_t n)
+{
+	struct rcpt	*r = arg;
+
+	if (r->ans.mode == MTASTS_MODE_ENFORCE)
+		rcpt_enforce(r, err, hosts, n);
+	else
+		rcpt_testing(r, err, hosts, n);
+	rcpt_free(r);
+}
+
+/*
+ * Writes the MX set with a mark on each host that matches no pattern
+ * into buf; returns how many hosts match.
+ */
+static size_t
+rcpt_hosts(const struct rcpt *r, char **hosts, size_t n, char *buf,
+    size_t bufsz)
+{
+	size_t	i, good = 0, len = 0;
+	int	match, k;
+
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		match = r->ans.policy != NULL &&
+		    mtasts_policy_match(r->ans.policy, hosts[i]) == 1;
+		good += match;
+		k = snprintf(buf + len, bufsz - len, "%s%s%s", i ? ", " : "",
+		    hosts[i], match ? "" : " (no match)");
+		if (k < 0 || (size_t)k >= bufsz - len)
+			break;
+		len += (size_t)k;
+	}
+	return good;
+}
+
+static void
+rcpt_enforce(struct rcpt *r, int err, char **hosts, size_t n)
+{
+	char	set[HOSTS_MAX];
+	size_t	good;
+
+	good = err == MTASTS_OK ? rcpt_hosts(r, hosts, n, set, sizeof(set)) : 0;
+	if (err != MTASTS_OK) {
+		if (r->ans.log_only) {
+			filter_log(MTASTS_LOG_WARN, "%s: log-only: would refuse"
+			    " (enforce): cannot look up its MX hosts: %s",
+			    r->domain, mtasts_strerror(err));
+			goto proceed;
+		}
+		rcpt_reject(r, "451 4.7.5 MTA-STS: %s has an enforce policy "
+		    "and its MX hosts cannot be looked up (%s); try again "
+		    "later", r->domain, mtasts_strerror(err));
+		return;
+	}
+	if (good == 0) {
+		if (r->ans.log_only) {
+			filter_log(MTASTS_LOG_WARN, "%s: log-only: would refuse"
+			    " (enforce): no MX host matches the policy's mx "
+			    "patterns; MX: %s", r->domain, n ? set : "none");
+			goto proceed;
+		}
+		rcpt_reject(r, "451 4.7.5 MTA-STS: no MX host of %s matches "
+		    "its enforce policy (MX: %s); the domain's owner must fix"
+		    " its MX records or its mta-sts.txt; mail is held",
+		    r->domain, n ? set : "none");
+		return;
+	}
+	if (good < n && !filter.allow_mixed) {
+		/* smtpd would also use the non-matching hosts: fail closed */
+		if (r->ans.log_only) {
+			filter_log(MTASTS_LOG_WARN, "%s: log-only: would refuse"
+			    " (enforce): %zu of %zu MX hosts match no pattern "
+			    "and smtpd cannot be kept from them; MX: %s",
+			    r->domain, n - good, n, set);
+			goto proceed;
+		}
+		rcpt_reject(r, "451 4.7.5 MTA-STS: %zu of %zu MX hosts of %s "
+		    "match no pattern of its enforce policy and this MTA "
+		    "cannot exclude them at delivery (MX: %s); the domain's "
+		    "owner must fix its MX records or its mta-sts.txt; mail "
+		    "is held", n - good, n, r->domain, set);
+		return;
+	}
+	if (good < n)
+		filter_log(MTASTS_LOG_WARN, "%s: enforce: %zu of %zu MX hosts "
+		    "match no pattern; accepted because of -M: smtpd may "
+		    "deliver to them if their certificate is valid; MX: %s",
+		    r->domain, n - good, n, set);
+	if (r->ans.log_only) {
+		filter_log(MTASTS_LOG_INFO, "%s: log-only: enforce policy "
+		    "would require TLS to %s; not routed", r->domain, set);
+		goto proceed;
+	}
+	if (rcpt_table_sync(r->domain, 1) == -1) {
+		rcpt_reject(r, "451 4.7.5 MTA-STS: %s has an enforce policy "
+		    "and the routing table cannot be updated; try again "
+		    "later", r->domain);
+		return;
+	}
+	filter_log(MTASTS_LOG_INFO, "%s: enforce (%s): relayed with "
+	    "mandatory verified TLS; MX: %s", r->domain,
+	    mtasts_source_name(r->ans.source), set);
+proceed:
+	if (r->ans.log_only)
+		rcpt_table_sync(r->domain, 0);
+	rcpt_proceed(r);
+}
+
+static void
+rcpt_testing(struct rcpt *r, int err, char **hosts, size_t n)
+{
+	char	set[HOSTS_MAX];
+	size_t	good;
+
+	rcpt_table_sync(r->domain, 0);
+	if (err != MTASTS_OK)
+		filter_log(MTASTS_LOG_WARN, "%s: testing: cannot look up its "
+		    "MX hosts (%s); delivering", r->domain,
+		    mtasts_strerror(err));
+	else if ((good = rcpt_hosts(r, hosts, n, set, sizeof(set))) < n)
+		filter_log(MTASTS_LOG_WARN, "%s: testing: %zu of %zu MX hosts"
+		    " match no pattern and would be refused under enforce; "
+		    "delivering; MX: %s", r->domain, n - good, n, set);
+	else
+		filter_log(MTASTS_LOG_INFO, "%s: testing: MX hosts match; "
+		    "delivering, TLS not required; MX: %s", r->domain, set);
+	rcpt_proceed(r);
+}
+
+int
+rcpt_table_sync(const char *domain, int enforce)
+{
+	if (enforce) {
+		if (table_has(filter.table, domain))
+			return 0;
+		if (table_add(filter.table, domain) == -1)
+			return -1;
+		filter_log(MTASTS_LOG_INFO, "%s: added to the routing table",
+		    domain);
+		return 0;
+	}
+	if (!table_has(filter.table, domain))
+		return 0;
+	if (table_del(filter.table, domain) == -1)
+		return -1;
+	filter_log(MTASTS_LOG_INFO, "%s: removed from the routing table",
+	    domain);
+	return 0;
+}
+
+static void
+rcpt_proceed(struct rcpt *r)
+{
+	if (r->cancelled)
+		return;
+	if (proto_result_proceed(r->vmajor, r->vminor, r->reqid, r->token) ==
+	    -1)
+		filter_stop();
+}
+
+static void
+rcpt_reject(struct rcpt *r, const char *fmt, ...)
+{
+	char	reply[REPLY_MAX];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reply, sizeof(reply), fmt, ap);
+	va_end(ap);
+	filter_log(MTASTS_LOG_WARN, "%s: refused: %s", r->domain, reply);
+	if (r->cancelled)
+		return;
+	if (proto_result_reject(r->vmajor, r->vminor, r->reqid, r->token,
+	    reply) == -1)
+		filter_stop();
+}
+
+/* Unlinks r from the list (when linked) and frees it. */
+static void
+rcpt_free(struct rcpt *r)
+{
+	struct rcpt	**p;
+
+	for (p = &rcpt_list; *p != NULL; p = &(*p)->next)
+		if (*p == r) {
+			*p = r->next;
+			break;
+		}
+	mtasts_answer_clear(&r->ans);
+	free(r);
+}

@@ -1,0 +1,140 @@
+# smtpd.sh - run Debian's real OpenSMTPD 6.8 from a private folder inside
+# the test lab, for the filter-mtasts end-to-end tests. Source it after
+# tests/lab/lib.sh (bash). Nothing is installed: the .deb is unpacked
+# under build/, and smtpd runs in its own mount namespace (unshare -m,
+# inside the lab's network namespace) with private folders bind-mounted
+# over its compiled-in spool, chroot and control-socket paths.
+#
+#   SMTPD_ROOT   where the .deb is unpacked (default build/opensmtpd/root)
+#   SMTPD_ADDR   the address smtpd listens on (added to the lab's lo)
+#   FILTER       the filter-mtasts binary (default build/filter-mtasts)
+#
+# Machine changes, made once and only when missing (the Debian package's
+# postinst would make the same): the system users and groups opensmtpd
+# and opensmtpq, and the empty mount points /var/spool/smtpd and
+# /var/lib/opensmtpd/empty.
+
+SMTPD_REPO=${SMTPD_REPO:-$(pwd)}
+SMTPD_ROOT=${SMTPD_ROOT:-$SMTPD_REPO/build/opensmtpd/root}
+SMTPD_ADDR=${SMTPD_ADDR:-127.0.40.1}
+SMTPD_HELO=${SMTPD_HELO:-mta.sender.test}
+FILTER=${FILTER:-$SMTPD_REPO/build/filter-mtasts}
+
+smtpd__msg() {
+	echo "smtpd: $*" >&2
+}
+
+smtpd_unpack() {	# unpack opensmtpd's .deb once; users, setgid smtpctl
+	local debs g
+	if [ ! -x "$SMTPD_ROOT/usr/sbin/smtpd" ]; then
+		debs=$(dirname "$SMTPD_ROOT")/debs
+		mkdir -p "$debs" "$SMTPD_ROOT" || return 1
+		(cd "$debs" && apt-get download opensmtpd) >/dev/null 2>&1 ||
+		    { smtpd__msg "apt-get download opensmtpd failed"; return 1; }
+		dpkg-deb -x "$debs"/opensmtpd_*.deb "$SMTPD_ROOT" || return 1
+	fi
+	for g in opensmtpd opensmtpq; do
+		getent group "$g" >/dev/null ||
+		    addgroup --system "$g" >/dev/null 2>&1 || return 1
+		id "$g" >/dev/null 2>&1 ||
+		    adduser --system --home /var/lib/opensmtpd/empty \
+		    --no-create-home --disabled-password --ingroup "$g" \
+		    "$g" >/dev/null 2>&1 || return 1
+	done
+	chgrp opensmtpq "$SMTPD_ROOT/usr/sbin/smtpctl" &&
+	    chmod 2755 "$SMTPD_ROOT/usr/sbin/smtpctl" || return 1
+	mkdir -p /var/spool/smtpd /var/lib/opensmtpd/empty
+}
+
+# DIR [EXTRA-FILTER-ARGS]: a fresh case folder with smtpd.conf, the
+# engine config (lab config, private store) and an empty routing table.
+smtpd_case() {
+	local d=$1
+	shift
+	rm -rf "$d"
+	mkdir -p "$d/spool" "$d/empty" "$d/run" "$d/mtasts" || return 1
+	chmod 711 "$d/spool" && chmod 755 "$d/empty" "$d/run" || return 1
+	sed "s|^store .*|store $d/mtasts/store.db|" "$LAB_CONF" \
+	    >"$d/mtasts.conf" || return 1
+	[ -n "${SMTPD_EXTRA_CONF:-}" ] &&
+	    printf '%s\n' "$SMTPD_EXTRA_CONF" >>"$d/mtasts.conf"
+	"$FILTER" -I -t "$d/mtasts/enforce.db" || return 1
+	chown -R opensmtpd:opensmtpd "$d/mtasts"
+	cat >"$d/smtpd.conf" <<EOC
+# filter-mtasts end-to-end case
+table mtasts_enforce db:$d/mtasts/enforce.db
+ca "$SMTPD_HELO" cert "$LAB_CA"
+
+filter "mtasts" proc-exec "$FILTER -v -r ${SMTPD_REFRESH:-600} -c $d/mtasts.conf -t $d/mtasts/enforce.db $*"
+
+listen on $SMTPD_ADDR filter "mtasts"
+
+action "mtasts-tls" relay helo "$SMTPD_HELO" tls filter "mtasts"
+action "relay" relay helo "$SMTPD_HELO" filter "mtasts"
+
+match from any for domain <mtasts_enforce> action "mtasts-tls"
+match from any for any action "relay"
+EOC
+}
+
+# DIR: start smtpd for the case in DIR; its log is DIR/smtpd.log.
+smtpd_start() {
+	local d=$1 n
+	lab_add_addr "$SMTPD_ADDR" || return 1
+	lab_exec unshare -m --propagation private sh -c '
+		d=$1 root=$2
+		mount --bind "$d/spool" /var/spool/smtpd &&
+		mount --bind "$d/empty" /var/lib/opensmtpd/empty &&
+		mount --bind "$d/run" /run || exit 1
+		echo $$ >"$d/smtpd.pid"
+		exec "$root/usr/sbin/smtpd" -d -f "$d/smtpd.conf"
+	    ' sh "$d" "$SMTPD_ROOT" >"$d/smtpd.log" 2>&1 </dev/null &
+	n=100
+	while [ $n -gt 0 ]; do
+		if lab_exec ss -Hlnt src "$SMTPD_ADDR:25" | grep -q .; then
+			return 0
+		fi
+		if [ -s "$d/smtpd.pid" ] && ! kill -0 "$(cat "$d/smtpd.pid")" \
+		    2>/dev/null; then
+			break
+		fi
+		sleep 0.1
+		n=$((n - 1))
+	done
+	smtpd__msg "smtpd did not start"
+	tail -20 "$d/smtpd.log" >&2
+	return 1
+}
+
+smtpd_alive() {	# DIR
+	[ -s "$1/smtpd.pid" ] && kill -0 "$(cat "$1/smtpd.pid")" 2>/dev/null
+}
+
+smtpd_stop() {	# DIR: stop that smtpd (TERM by pid, then KILL)
+	local pid n=50
+	[ -s "$1/smtpd.pid" ] || return 0
+	pid=$(cat "$1/smtpd.pid")
+	kill -TERM "$pid" 2>/dev/null
+	while [ $n -gt 0 ] && kill -0 "$pid" 2>/dev/null; do
+		sleep 0.1
+		n=$((n - 1))
+	done
+	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+	rm -f "$1/smtpd.pid"
+}
+
+smtpd_ctl() {	# DIR ARGS...: smtpctl in that smtpd's namespaces
+	local d=$1
+	shift
+	nsenter -t "$(cat "$d/smtpd.pid")" -m -n \
+	    "$SMTPD_ROOT/usr/sbin/smtpctl" "$@"
+}
+
+# RCPT [SWAKS-ARGS...]: submit one message to smtpd; prints swaks' output
+smtpd_send() {
+	local rcpt=$1
+	shift
+	lab_exec swaks --server "$SMTPD_ADDR" --from sender@client.test \
+	    --to "$rcpt" --helo client.test --timeout 60 \
+	    --header "Subject: mtasts test to $rcpt" "$@" 2>&1
+}
