@@ -11,7 +11,8 @@
  * policy now (configuration, store and network all failing), every MX is
  * refused and TLS required; the message waits in the queue. log_only
  * turns each refusal into a "would have refused" line. A domain the
- * router saw as testing or none is never refused.
+ * router saw as testing or none is never refused. An MX host refused as
+ * outside an enforce policy is a TLS-RPT validation-failure.
  */
 #include <string.h>
 
@@ -84,7 +85,10 @@ decide_connect(const char *conf, const char *domain, const char *mx,
 	    "enforce policy's mx patterns (policy id %s)%s",
 	    d.log_only ? "would have refused" : "refused", mx, addr, domain,
 	    d.ans->id, d.log_only ? "; log_only, connecting" : "");
-	return d.log_only ? NULL : "mtasts: MX host not in the policy";
+	if (d.log_only)
+		return NULL;	/* recorded at tcp:close */
+	report_outside_mx(domain, &d, mx, addr);
+	return "mtasts: MX host not in the policy";
 }
 
 void

@@ -4,12 +4,13 @@
  * proc.c	the one engine context of an Exim process, its log callback,
  *		and the last answer kept for the next calls of the process
  * decide.c	the decisions: routing mode, TLS requirement, MX check
- * report.c	results of delivery attempts (log; TLS-RPT later)
+ * report.c	results of delivery attempts: the log and TLS-RPT
  * exim.c	the ${dlfunc} entry points Exim calls
  *
  * Nothing here includes local_scan.h except exim.c and proc.c (the only
  * files that call Exim), so that the decision code builds and reads
- * without Exim's types.
+ * without Exim's types (report.c reads Exim variables through
+ * proc_expand()).
  */
 #ifndef MTASTS_EXIM_H
 #define MTASTS_EXIM_H
@@ -35,6 +36,20 @@ enum xlog {
 #define PROC_MEMO_SECONDS	10
 int	 proc_answer(const char *conf, const char *domain,
 	    const struct mtasts_answer **ans);
+/*
+ * Exim's expansion of s (a variable, a certextract), in Exim's memory,
+ * or NULL when it fails.
+ */
+const char *proc_expand(const char *s);
+/* The envelope sender of the message being delivered ("" for none). */
+const char *proc_sender(void);
+/*
+ * One TLS-RPT result into the store, through this process's context
+ * (opened now, with the file of the last proc_answer(), when a transport
+ * process answered from the kept answer): MTASTS_OK, or an error the
+ * caller only logs.
+ */
+int	 proc_record(const struct mtasts_tlsrpt_result *res);
 /* The last error of proc_answer() in words (for log lines). */
 const char *proc_error(void);
 /* One line to Exim's log, "mtasts: " in front. */
@@ -102,12 +117,24 @@ struct report_event {
 void	 report_event(const char *conf, const struct report_event *ev);
 
 /*
- * Where a result goes into the TLS-RPT counters (RFC 8460 section 4.3:
- * result type "success" or a failure type, with the MX host and its
- * address) once the core has its recording API. Today it does nothing:
- * the result is only in Exim's log.
+ * Records one delivery attempt's TLS-RPT result (RFC 8460 section 4.3)
+ * in the store: policy type sts when d has a policy in force, else
+ * no-policy-found; mx and addr the MX host and its address; the sending
+ * address from $sending_ip_address; detail (may be NULL) Exim's error
+ * text or ours. Report mail itself (envelope sender
+ * MTASTS_REPORT_SENDER@...) is not recorded. Fails open: a failure is
+ * only logged.
  */
 void	 report_tlsrpt_record(const char *domain, const struct decision *d,
-	    const char *mx, const char *addr, const char *result);
+	    const char *mx, const char *addr, enum mtasts_result result,
+	    const char *detail);
+/*
+ * Records an MX host outside d's policy (d->ans->policy set): a
+ * validation-failure whose detail names the host and the patterns.
+ * decide_connect() calls it for the hosts it refuses; tcp:close for
+ * those testing mode and log_only connected to.
+ */
+void	 report_outside_mx(const char *domain, const struct decision *d,
+	    const char *mx, const char *addr);
 
 #endif

@@ -98,6 +98,35 @@ proc_answer(const char *conf, const char *domain,
 }
 
 const char *
+proc_expand(const char *s)
+{
+	uschar	*out;
+
+	busy++;
+	out = expand_string(US s);
+	busy--;
+	return out != NULL ? CS out : NULL;
+}
+
+const char *
+proc_sender(void)
+{
+	return sender_address != NULL ? CS sender_address : "";
+}
+
+int
+proc_record(const struct mtasts_tlsrpt_result *res)
+{
+	int	 rc;
+
+	busy++;
+	if ((rc = proc_open(last_conf)) == MTASTS_OK)
+		rc = mtasts_tlsrpt_record(ctx, res);
+	busy--;
+	return rc;
+}
+
+const char *
 proc_error(void)
 {
 	return last_error[0] != '\0' ? last_error : "unknown error";

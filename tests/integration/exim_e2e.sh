@@ -299,5 +299,197 @@ mv "$EXIM_DIR/mtasts.so.away" "$EXIM_DIR/mtasts.so"
 check "mtasts.so missing: the router defers, nothing sent" \
     held u@enforce-good.test
 
+# ---------------------------------------------------------------- TLS-RPT
+# Every delivery attempt is one result in the store (mtasts.so records
+# it in the transport); "mtasts report build" makes one report per domain
+# with results and a _smtp._tls record, and "send" delivers them: by POST
+# to the lab's receiver, and by mail through this Exim, where report mail
+# skips the MTA-STS router (never held) and is DKIM-signed. One queue run
+# per batch, so each message gets exactly one attempt per MX host.
+MTASTS_BIN=$EXIM_BUILD/mtasts
+TODAY=$(date -u +%F)
+RPT_SENDER=tlsrpt-noreply@client.test
+rpt_domains=""
+for d in good spoof nostarttls expired selfsigned wrongname secondgood; do
+	rpt_domains="$rpt_domains enforce-$d.test testing-$d.test"
+done
+rpt_domains="$rpt_domains nopolicy-good.test"
+for d in $rpt_domains; do
+	rua="https://reports.test/exim/$d"
+	case $d in	# mailed reports to domains whose MX fails MTA-STS
+	enforce-nostarttls.test|enforce-expired.test)
+		rua="$rua,mailto:tlsrpt@$d" ;;
+	esac
+	lab_set_txt "_smtp._tls.$d" "v=TLSRPTv1; rua=$rua"
+done
+rm -rf "$EXIM_DIR/reports"
+exim_write_conf "MTASTS_REPORT_NO_POLICY = yes"
+exim_engine_conf "report_dir $EXIM_DIR/reports" "report_org exim e2e" \
+    "report_contact postmaster@client.test" "report_submitter client.test" \
+    "sendmail $(exim_sendmail)"
+exim_reset
+for d in $rpt_domains; do
+	exim_send "u@$d"
+done
+exim_runq
+check "TLS-RPT batch: enforce good delivered, spoof held" \
+    eval 'went u@enforce-good.test good.mx.test tls &&
+    held u@enforce-spoof.test'
+check "TLS-RPT batch: every result recorded" \
+    not exim_log_has "mtasts: tlsrpt: .* not recorded"
+exim_log >"$EXIM_DIR/tlsrpt-batch.log"
+check "no policy, routed through mtasts_smtp (MTASTS_REPORT_NO_POLICY)" \
+    eval 'went u@nopolicy-good.test good.mx.test tls &&
+    exim_log_has "u@nopolicy-good.test R=mtasts_dnslookup T=mtasts_smtp"'
+exim_reset_queue
+exim_send u2@enforce-good.test
+exim_runq
+check "TLS-RPT: second enforce good message delivered" \
+    went u2@enforce-good.test good.mx.test tls
+check "TLS-RPT: no panic log while recording" test -z "$(exim_paniclog)"
+
+rpt_sum() {	# the store's result count
+	sqlite3 "$(exim_store)" 'SELECT coalesce(sum(count), 0) FROM tlsrpt'
+}
+# report mail through mtasts_smtp (the router's sender exemption turned
+# off): delivered under testing, and not recorded
+before=$(rpt_sum)
+exim_write_conf "MTASTS_REPORT_SENDERS = nobody@nowhere.test"
+exim_reset_queue
+exim_send_from "$RPT_SENDER" u3@testing-good.test
+exim_runq
+check "report mail through mtasts_smtp: delivered, not recorded" \
+    eval 'went u3@testing-good.test good.mx.test tls &&
+    exim_log_has "u3@testing-good.test R=mtasts_dnslookup" &&
+    test "$(rpt_sum)" -eq "$before"'
+exim_write_conf "MTASTS_REPORT_NO_POLICY = yes"
+
+rpt_build() {
+	lab_exec "$MTASTS_BIN" report build -c "$EXIM_DIR/mtasts.conf" \
+	    --day "$TODAY" >"$EXIM_DIR/report-build.out" 2>&1
+	chown "$EXIM_USER:$EXIM_USER" "$(exim_store)"*
+}
+check "mtasts report build --day today: 15 reports" \
+    eval 'rpt_build && grep -q "^15 reports built" "$EXIM_DIR/report-build.out"'
+# One line per policy in the built reports: domain, policy type,
+# successes, failures, then result@mx=count for each failure detail.
+python3 - "$EXIM_DIR/reports" >"$EXIM_DIR/report-summary" <<'EOP'
+import glob, gzip, json, sys
+for f in sorted(glob.glob(sys.argv[1] + "/*.json.gz")):
+    r = json.load(gzip.open(f))
+    for p in r["policies"]:
+        s = p["summary"]
+        d = sorted("%s@%s=%d" % (x["result-type"],
+            x.get("receiving-mx-hostname", "-"), x["failed-session-count"])
+            for x in p.get("failure-details", []))
+        print(" ".join([p["policy"]["policy-domain"],
+            p["policy"]["policy-type"],
+            str(s["total-successful-session-count"]),
+            str(s["total-failure-session-count"])] + d))
+EOP
+rpt_has() {	# LINE: the summary has exactly this line
+	grep -qxF "$1" "$EXIM_DIR/report-summary"
+}
+for line in \
+    "enforce-good.test sts 2 0" \
+    "enforce-spoof.test sts 0 1 validation-failure@attacker.evil.test=1" \
+    "enforce-nostarttls.test sts 0 1 starttls-not-supported@nostarttls.mx.test=1" \
+    "enforce-expired.test sts 0 1 certificate-expired@expired.mx.test=1" \
+    "enforce-selfsigned.test sts 0 1 certificate-not-trusted@selfsigned.mx.test=1" \
+    "enforce-wrongname.test sts 0 1 certificate-host-mismatch@wrongname.mx.test=1" \
+    "enforce-secondgood.test sts 1 1 starttls-not-supported@nostarttls.mx.test=1" \
+    "testing-good.test sts 1 0" \
+    "testing-spoof.test sts 0 1 validation-failure@attacker.evil.test=1" \
+    "testing-nostarttls.test sts 0 1 starttls-not-supported@nostarttls.mx.test=1" \
+    "testing-expired.test sts 0 1 certificate-expired@expired.mx.test=1" \
+    "testing-selfsigned.test sts 0 1 certificate-not-trusted@selfsigned.mx.test=1" \
+    "testing-wrongname.test sts 0 1 certificate-host-mismatch@wrongname.mx.test=1" \
+    "testing-secondgood.test sts 0 1 starttls-not-supported@nostarttls.mx.test=1" \
+    "nopolicy-good.test no-policy-found 1 0"; do
+	check "report: $line" rpt_has "$line"
+done
+check "report: 15 policies in all, nothing else" \
+    test "$(wc -l <"$EXIM_DIR/report-summary")" -eq 15
+rpt_json() {	# DOMAIN PYTHON-EXPR on p (its first policy)
+	python3 -c 'import glob,gzip,json,sys
+f = glob.glob(sys.argv[1] + "/*!" + sys.argv[2] + "!*.json.gz")[0]
+p = json.load(gzip.open(f))["policies"][0]
+print(eval(sys.argv[3]))' "$EXIM_DIR/reports" "$@"
+}
+check "report: spoofed MX detail names the host and the policy's patterns" \
+    test "$(rpt_json enforce-spoof.test 'p["failure-details"][0].get("failure-reason-code") or p["failure-details"][0].get("additional-information")')" = \
+    "MX host attacker.evil.test matches none of the policy's mx patterns: good.mx.test"
+check "report: enforce expired detail is Exim's error text" \
+    eval 'rpt_json enforce-expired.test "str(p[\"failure-details\"][0])" |
+    grep -q "certificate verification failed"'
+check "report: receiving-ip and sending-mta-ip" \
+    test "$(rpt_json testing-expired.test 'p["failure-details"][0]["receiving-ip"], p["failure-details"][0]["sending-mta-ip"]')" = \
+    "('$LAB_SMTP_EXPIRED', '$LAB_CLIENT1')"
+check "report: policy-string from the cached policy" \
+    test "$(rpt_json enforce-good.test 'p["policy"]["policy-string"][0], p["policy"]["mx-host"]')" = \
+    "('version: STSv1', ['good.mx.test'])"
+
+exim_reset_queue
+lab_exec "$MTASTS_BIN" report send -c "$EXIM_DIR/mtasts.conf" \
+    >"$EXIM_DIR/report-send.out" 2>&1
+check "mtasts report send: 17 delivered (15 POSTs, 2 mails)" \
+    grep -q "^17 delivered, 0 given up, 0 pending" "$EXIM_DIR/report-send.out"
+posts() {	# the POSTed paths, sorted
+	lab_reports_log | python3 -c 'import json,sys
+for l in sys.stdin:
+    j = json.loads(l)
+    print(j["method"], j["path"])' | sort
+}
+check "the lab receiver got one POST per report, at its rua" \
+    test "$(posts)" = "$(for d in $rpt_domains; do
+	    echo "POST /exim/$d"; done | sort)"
+check "report mail queued in Exim by sendmail" \
+    test "$(exim_queue | sort | tr '\n' ' ')" = \
+    "tlsrpt@enforce-expired.test tlsrpt@enforce-nostarttls.test "
+exim_runq
+check "report mail to enforce domain, MX without STARTTLS: delivered, not held" \
+    went tlsrpt@enforce-nostarttls.test nostarttls.mx.test
+check "report mail to enforce domain, expired certificate: delivered over TLS" \
+    went tlsrpt@enforce-expired.test expired.mx.test tls
+check "report mail: through the ordinary router, not mtasts_dnslookup" \
+    test "$(exim_log | grep -c 'tlsrpt@enforce-.*R=dnslookup T=remote_smtp')" -eq 2
+dkim_sig() {	# RCPT HOST: the DKIM-Signature tags of RCPT's message at HOST
+	python3 - "$(lab_smtp_where "$1" | awk -v h="$2" '$1 == h { print $3 }' |
+	    head -1)" <<'EOP'
+import email, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"))
+h = m.get("DKIM-Signature", "")
+t = dict(x.strip().split("=", 1) for x in h.replace("\r", "").replace(
+    "\n", "").split(";") if "=" in x)
+print(t.get("d"), t.get("s"), t.get("a"), m.get_content_type())
+EOP
+}
+check "report mail arrives DKIM-signed d=client.test s=tlsrpt" \
+    test "$(dkim_sig tlsrpt@enforce-nostarttls.test nostarttls.mx.test)" = \
+    "client.test tlsrpt rsa-sha256 multipart/report"
+dkim_ok() {	# RCPT HOST: the signature verifies with the published key
+	local f key
+	f=$(lab_smtp_where "$1" | awk -v h="$2" '$1 == h { print $3 }' | head -1)
+	key=$(openssl rsa -in "$EXIM_DIR/dkim.key" -pubout -outform der \
+	    2>/dev/null | base64 -w0)
+	/usr/bin/python3 - "$f" "$key" <<'EOP'
+import sys
+import dkim
+rr = ("v=DKIM1; k=rsa; p=" + sys.argv[2]).encode()
+def txt(name, timeout=5):
+    n = name.decode() if isinstance(name, bytes) else name
+    return rr if n.rstrip(".") == "tlsrpt._domainkey.client.test" else None
+sys.exit(0 if dkim.verify(open(sys.argv[1], "rb").read(), dnsfunc=txt) else 1)
+EOP
+}
+if /usr/bin/python3 -c 'import dkim' 2>/dev/null; then
+	check "report mail DKIM signature verifies (python3-dkim)" \
+	    dkim_ok tlsrpt@enforce-nostarttls.test nostarttls.mx.test
+else
+	notok "report mail DKIM signature verifies: python3-dkim missing"
+fi
+check "TLS-RPT: report mail not recorded, store unchanged" \
+    test "$(rpt_sum)" -eq "$before"
+
 echo "1..$n"
 [ "$nfail" -eq 0 ]

@@ -5,11 +5,16 @@
 #   exim_setup      unpack Exim (download the .debs once into
 #                   build/exim-debs), make the Debian-exim user and group
 #                   when missing, make spool/log folders, copy mtasts.so
+#                   and mtasts-net.so
 #   exim_engine_conf [LINE...]  the engine's mtasts.conf: the lab's, with
 #                   a store Debian-exim can write, plus LINEs
 #   exim_reset      empty queue, retry hints, logs, store; forget mail
 #   exim_reset_queue  the same but keep the store (a warm cache)
+#   exim_write_conf [LINE...]  exim.conf from main.conf.in and the
+#                   snippets, with LINEs (macros) added to the main section
 #   exim_send RCPT... submit one message (queued only: -odq)
+#   exim_send_from SENDER RCPT...  the same with that envelope sender
+#   exim_sendmail   print the path of a sendmail that queues into this Exim
 #   exim_runq       one forced queue run as root (deliveries happen here)
 #   exim_ids        ids of the queued messages
 #   exim_deliver ID one delivery process for one message (-M)
@@ -83,16 +88,32 @@ exim_setup() {
 	# Debian-exim must reach the .so and the store through these folders
 	chmod 755 "$EXIM_BUILD" "$EXIM_BUILD/exim-e2e" "$EXIM_DIR" 2>/dev/null
 	install -m 0644 "$EXIM_SO" "$EXIM_DIR/mtasts.so" || return 1
+	# the DNS and HTTPS half, loaded by mtasts.so from its own folder
+	install -m 0644 "$(dirname "$EXIM_SO")/mtasts-net.so" \
+	    "$EXIM_DIR/mtasts-net.so" || return 1
+	exim_dkim_key || return 1
 	exim_write_conf || return 1
 	exim_engine_conf
 }
 
-exim_write_conf() {	# exim.conf from main.conf.in and the snippets
+exim_dkim_key() {	# the DKIM key of report mail, readable by Debian-exim
+	[ -f "$EXIM_DIR/dkim.key" ] && return 0
+	openssl genrsa -out "$EXIM_DIR/dkim.key.tmp" 2048 2>/dev/null &&
+	    chgrp "$EXIM_USER" "$EXIM_DIR/dkim.key.tmp" &&
+	    chmod 0640 "$EXIM_DIR/dkim.key.tmp" &&
+	    mv -f "$EXIM_DIR/dkim.key.tmp" "$EXIM_DIR/dkim.key"
+}
+
+exim_write_conf() {	# [LINE...]: exim.conf from main.conf.in, snippets
+	local x=$EXIM_DIR/extra.conf
+	printf '%s\n' "$@" >"$x" || return 1
 	sed -e "s|@EXIM_BIN@|$EXIM_BIN|g" -e "s|@EXIM_DIR@|$EXIM_DIR|g" \
 	    -e "s|@LAB_CLIENT1@|$LAB_CLIENT1|g" -e "s|@LAB_CA@|$LAB_CA|g" \
 	    "$EXIM_E2E/main.conf.in" | awk \
 	    -v r="$EXIM_SNIPPETS/router/150_exim4-config_mtasts" \
-	    -v t="$EXIM_SNIPPETS/transport/30_exim4-config_mtasts" '
+	    -v t="$EXIM_SNIPPETS/transport/30_exim4-config_mtasts" \
+	    -v x="$x" '
+		/^@EXTRA@$/ { while ((getline l < x) > 0) print l; next }
 		/^@ROUTER@$/ { while ((getline l < r) > 0) print l; next }
 		/^@TRANSPORT@$/ { while ((getline l < t) > 0) print l; next }
 		{ print }' >"$EXIM_CONF.tmp" || return 1
@@ -149,6 +170,24 @@ exim_send() {	# RCPT...: queue one message for RCPTs
 	    "$*" "$*" "Test message for $*." |
 	    lab_exec "$EXIM_BIN" -C "$EXIM_CONF" -odq -f sender@client.test \
 	    "$@" 2>>"$EXIM_DIR/stderr.log"
+}
+
+exim_send_from() {	# SENDER RCPT...: queue one message from SENDER
+	local from=$1
+	shift
+	printf 'From: %s\nTo: %s\nSubject: mtasts e2e %s\n\n%s\n' \
+	    "$from" "$*" "$*" "Test message for $*." |
+	    lab_exec "$EXIM_BIN" -C "$EXIM_CONF" -odq -f "$from" \
+	    "$@" 2>>"$EXIM_DIR/stderr.log"
+}
+
+exim_sendmail() {	# a sendmail(8) for mtasts.conf that queues into Exim
+	cat >"$EXIM_DIR/sendmail" <<EOS
+#!/bin/sh
+exec "$EXIM_BIN" -C "$EXIM_CONF" -odq "\$@" 2>>"$EXIM_DIR/stderr.log"
+EOS
+	chmod 755 "$EXIM_DIR/sendmail"
+	echo "$EXIM_DIR/sendmail"
 }
 
 exim_runq() {	# a forced queue run; deliveries are done when it returns
