@@ -188,6 +188,15 @@ dns_ctx_make(struct dns *dns)
 		    ub_strerror(r));
 		goto fail;
 	}
+	/*
+	 * Small caches (the policy cache is ours, in the store); options
+	 * come before anything that finalizes the context.
+	 */
+	if ((r = ub_ctx_set_option(ctx, "msg-cache-size:", "256k")) != 0 ||
+	    (r = ub_ctx_set_option(ctx, "rrset-cache-size:", "256k")) != 0) {
+		log_err(dns->lg, "dns: %s", ub_strerror(r));
+		goto fail;
+	}
 	if (conf->nforwarders > 0) {
 		if (dns_ctx_fwd(dns, ctx) != MTASTS_OK)
 			goto fail;
