@@ -375,6 +375,37 @@ lab_add_addr() {	# IP...: more addresses on the lab's lo
 	done
 }
 
+lab_bulk_domains() {	# N: add N enforce domains bNNNN.bench.test (bench/)
+	local serial last
+	serial=$("$LAB_PY" "$LAB_SRC/labgen.py" bulk "$LAB_DIR" "$1") ||
+	    return 1
+	if ! nsd-control -c "$LAB_DIR/dns/nsd.conf" reload test. \
+	    >/dev/null 2>"$LAB_DIR/logs/nsd-control.err" ||
+	    ! lab__wait 100 lab__serial_is "$serial"; then
+		lab__msg "nsd did not load zone serial $serial"
+		lab__log_tail "$LAB_DIR/logs/nsd.log"
+		return 1
+	fi
+	if ! lab_exec nginx -c "$LAB_DIR/nginx.conf" -p "$LAB_DIR" \
+	    -e "$LAB_DIR/logs/nginx-error.log" -s reload \
+	    >>"$LAB_DIR/logs/nginx.out" 2>&1; then
+		lab__msg "nginx reload failed"
+		lab__log_tail "$LAB_DIR/logs/nginx-error.log"
+		return 1
+	fi
+	last=$(printf 'b%04d.bench.test' "$1")
+	if ! lab__wait 100 lab__bulk_served "$last"; then
+		lab__msg "nginx does not serve mta-sts.$last"
+		lab__log_tail "$LAB_DIR/logs/nginx-error.log"
+		return 1
+	fi
+}
+
+lab__bulk_served() {	# DOMAIN: its policy host answers 200
+	[ "$(lab_curl -o /dev/null -w '%{http_code}' \
+	    "https://mta-sts.$1/.well-known/mta-sts.txt" 2>/dev/null)" = 200 ]
+}
+
 lab__ns_up() {
 	local a
 	if ! ip netns list | awk '{print $1}' | grep -qx "$LAB_NAME"; then
