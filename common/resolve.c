@@ -579,7 +579,9 @@ req_done(struct req *r)
 		store_release(r->ctx->store, r->domain);
 		r->leased = 0;
 	}
-	log_info(&r->ctx->log, "%s: mode %s from %s: %s", r->domain,
+	/* a plain cache answer is the common case: not worth a log line */
+	log_msg(&r->ctx->log, a->source == MTASTS_SRC_CACHE ? MTASTS_LOG_DEBUG :
+	    MTASTS_LOG_INFO, "%s: mode %s from %s: %s", r->domain,
 	    mtasts_mode_name(a->mode), mtasts_source_name(a->source), a->why);
 }
 
