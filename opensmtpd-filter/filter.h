@@ -34,8 +34,22 @@ void	rcpt_on_disconnect(uint64_t reqid);
 /* Keeps domain in the routing table (on non-zero) or out of it. */
 int	rcpt_table_sync(const char *domain, int enforce);
 
-/* smtpout.c: smtp-out reports. */
+/* rcpt.c: smtp-in tx-mail (the envelope sender of the session). */
+void	rcpt_on_mail(const struct proto_line *l);
+
+/* smtpout.c: smtp-out reports and TLS-RPT results. */
 void	smtpout_on_report(const struct proto_line *l);
+/* Is addr ("<local@domain>" or "local@domain") the sender of report
+ * mail (local part MTASTS_REPORT_SENDER)? */
+int	smtpout_is_report_sender(const char *addr);
+/* A domain with a policy was accepted at RCPT TO with this MX set:
+ * remember it (and the MX addresses) to attribute smtp-out sessions. */
+void	smtpout_expect(const char *domain, const struct mtasts_policy *p,
+	    int enforce, char **hosts, size_t n);
+/* The filter refused domain at RCPT TO: its MX set is outside policy p. */
+void	smtpout_refused(const char *domain, const struct mtasts_policy *p,
+	    char **hosts, size_t n);
+void	smtpout_close(void);
 
 /* refresh.c: proactive refresh of cached policies every secs seconds. */
 int	refresh_start(unsigned secs);

@@ -108,6 +108,8 @@ main_line(char *line)
 			smtpout_on_report(&l);
 		else if (strcmp(l.event, "link-disconnect") == 0)
 			rcpt_on_disconnect(l.reqid);
+		else if (strcmp(l.event, "tx-mail") == 0)
+			rcpt_on_mail(&l);
 		break;
 	}
 }
@@ -254,6 +256,7 @@ main(int argc, char *argv[])
 
 	filter_log(MTASTS_LOG_INFO, "smtpd closed the pipe; exiting");
 	refresh_stop();
+	smtpout_close();
 	event_del(&ev_engine);
 	event_del(&ev_stdin);
 	mtasts_ctx_close(filter.ctx);

@@ -25,7 +25,9 @@ static int	 proto_write(const char *, size_t);
 
 static const char *const proto_registrations[] = {
 	"filter|smtp-in|rcpt-to",
+	"report|smtp-in|tx-mail",
 	"report|smtp-in|link-disconnect",
+	"report|smtp-out|link-identify",
 	"report|smtp-out|link-connect",
 	"report|smtp-out|link-tls",
 	"report|smtp-out|tx-begin",

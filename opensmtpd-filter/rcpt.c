@@ -14,6 +14,15 @@
  *	none or no policy: proceed;
  *	log-only (mtasts.conf): never refuse and never route; log instead.
  *
+ * Report mail (envelope sender MTASTS_REPORT_SENDER, seen in the smtp-in
+ * tx-mail report) is never held: RFC 8460 section 3 wants reports
+ * delivered despite TLS failures; smtpd.conf routes it around the TLS
+ * action.
+ *
+ * Refusals of an MX set outside the policy are recorded for TLS-RPT, and
+ * accepted policy domains are handed to smtpout.c, which attributes the
+ * smtp-out sessions to them.
+ *
  * A request whose smtp-in session ends before the answer is kept until
  * the engine answers (the engine owns callbacks to it) and then dropped
  * without a reply.
@@ -40,7 +49,14 @@ struct rcpt {
 	struct rcpt		*next;
 };
 
+/* An smtp-in session whose envelope sender is the report sender. */
+struct rsess {
+	uint64_t		 reqid;
+	struct rsess		*next;
+};
+
 static struct rcpt	*rcpt_list;
+static struct rsess	*rsess_list;
 
 static int	 rcpt_domain(const char *, char *, size_t);
 static void	 rcpt_on_policy(void *, int, struct mtasts_answer *);
@@ -53,6 +69,7 @@ static void	 rcpt_proceed(struct rcpt *);
 static void	 rcpt_reject(struct rcpt *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	 rcpt_free(struct rcpt *);
+static struct rsess **rcpt_rsess(uint64_t);
 
 /*
  * The domain of the address smtpd passes ("<user@domain>" or
@@ -80,6 +97,44 @@ rcpt_domain(const char *param, char *out, size_t outsz)
 	return 0;
 }
 
+static struct rsess **
+rcpt_rsess(uint64_t reqid)
+{
+	struct rsess	**p;
+
+	for (p = &rsess_list; *p != NULL; p = &(*p)->next)
+		if ((*p)->reqid == reqid)
+			break;
+	return p;
+}
+
+/* tx-mail: msgid|result|address (0.6 and later; address|result before) */
+void
+rcpt_on_mail(const struct proto_line *l)
+{
+	const char	*f1, *f2, *addr;
+	struct rsess	**p, *s;
+	int		 report;
+
+	if ((f1 = strchr(l->params, '|')) == NULL ||
+	    (f2 = strchr(++f1, '|')) == NULL)
+		return;
+	f2++;
+	addr = (strncmp(f1, "ok|", 3) == 0 || strncmp(f1, "permfail|", 9) ==
+	    0 || strncmp(f1, "tempfail|", 9) == 0) ? f2 : f1;
+	report = smtpout_is_report_sender(addr);
+	p = rcpt_rsess(l->reqid);
+	if (!report && *p != NULL) {
+		s = *p;
+		*p = s->next;
+		free(s);
+	} else if (report && *p == NULL &&
+	    (s = calloc(1, sizeof(*s))) != NULL) {
+		s->reqid = l->reqid;
+		*p = s;
+	}
+}
+
 void
 rcpt_on_filter(const struct proto_line *l)
 {
@@ -87,6 +142,15 @@ rcpt_on_filter(const struct proto_line *l)
 	char		 domain[MTASTS_NAME_MAX + 2];
 	int		 rc;
 
+	if (*rcpt_rsess(l->reqid) != NULL) {
+		filter_log(MTASTS_LOG_INFO, "session %016llx: report mail "
+		    "(sender %s@): not held for MTA-STS",
+		    (unsigned long long)l->reqid, MTASTS_REPORT_SENDER);
+		if (proto_result_proceed(l->vmajor, l->vminor, l->reqid,
+		    l->token) == -1)
+			filter_stop();
+		return;
+	}
 	if (rcpt_domain(l->params, domain, sizeof(domain)) == -1) {
 		filter_log(MTASTS_LOG_DEBUG, "session %016llx: no domain in"
 		    " recipient; proceeding", (unsigned long long)l->reqid);
@@ -129,6 +193,13 @@ void
 rcpt_on_disconnect(uint64_t reqid)
 {
 	struct rcpt	*r;
+	struct rsess	**p, *s;
+
+	if (*(p = rcpt_rsess(reqid)) != NULL) {
+		s = *p;
+		*p = s->next;
+		free(s);
+	}
 
 	for (r = rcpt_list; r != NULL; r = r->next)
 		if (r->reqid == reqid)
@@ -231,6 +302,7 @@ rcpt_enforce(struct rcpt *r, int err, char **hosts, size_t n)
 			    "patterns; MX: %s", r->domain, n ? set : "none");
 			goto proceed;
 		}
+		smtpout_refused(r->domain, r->ans.policy, hosts, n);
 		rcpt_reject(r, "451 4.7.5 MTA-STS: no MX host of %s matches "
 		    "its enforce policy (MX: %s); the domain's owner must fix"
 		    " its MX records or its mta-sts.txt; mail is held",
@@ -246,6 +318,7 @@ rcpt_enforce(struct rcpt *r, int err, char **hosts, size_t n)
 			    r->domain, n - good, n, set);
 			goto proceed;
 		}
+		smtpout_refused(r->domain, r->ans.policy, hosts, n);
 		rcpt_reject(r, "451 4.7.5 MTA-STS: %zu of %zu MX hosts of %s "
 		    "match no pattern of its enforce policy and this MTA "
 		    "cannot exclude them at delivery (MX: %s); the domain's "
@@ -272,6 +345,7 @@ rcpt_enforce(struct rcpt *r, int err, char **hosts, size_t n)
 	filter_log(MTASTS_LOG_INFO, "%s: enforce (%s): relayed with "
 	    "mandatory verified TLS; MX: %s", r->domain,
 	    mtasts_source_name(r->ans.source), set);
+	smtpout_expect(r->domain, r->ans.policy, 1, hosts, n);
 proceed:
 	if (r->ans.log_only)
 		rcpt_table_sync(r->domain, 0);
@@ -285,6 +359,8 @@ rcpt_testing(struct rcpt *r, int err, char **hosts, size_t n)
 	size_t	good;
 
 	rcpt_table_sync(r->domain, 0);
+	if (err == MTASTS_OK)
+		smtpout_expect(r->domain, r->ans.policy, 0, hosts, n);
 	if (err != MTASTS_OK)
 		filter_log(MTASTS_LOG_WARN, "%s: testing: cannot look up its "
 		    "MX hosts (%s); delivering", r->domain,

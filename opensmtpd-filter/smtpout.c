@@ -1,44 +1,124 @@
 /*
- * smtpout.c - smtp-out reports: what smtpd did when it relayed. One
- * record per outgoing session (link-connect .. link-disconnect) holding
- * the MX address, its TLS parameters and the recipient domains, logged at
- * the end of the session.
+ * smtpout.c - smtp-out reports: what smtpd did when it relayed, and the
+ * TLS-RPT (RFC 8460) result of each outgoing session, recorded with
+ * mtasts_tlsrpt_record() (a failure to record is only logged).
  *
- * smtpd reports link-tls before it verifies the certificate, and reports
- * nothing for a connection that failed (no STARTTLS under "relay tls", a
- * refused certificate): what is logged here is what did happen, and the
- * refusals show in smtpd's own log as deferrals.
+ * One record per outgoing session (link-connect .. link-disconnect)
+ * holds the MX address, its TLS parameters, the envelope sender and the
+ * recipient domains. At link-disconnect:
+ *	report mail (sender MTASTS_REPORT_SENDER): nothing is recorded;
+ *	recipients were sent, TLS: success (or validation-failure when the
+ *	    MX host matches no pattern of a testing policy);
+ *	recipients were sent, no TLS: starttls-not-supported;
+ *	no transaction: the session is matched by its MX address to an
+ *	    enforce domain accepted at RCPT TO (smtpd relays those with
+ *	    "relay tls"): TLS started but nothing followed is a refused
+ *	    certificate (validation-failure: smtpd 6.8 does not report why),
+ *	    EHLO without TLS is starttls-not-supported; anything else
+ *	    (connection failed, no greeting) is not a TLS result.
+ * The policy type comes from resolving the domain (the cache answers):
+ * sts with a policy, no-policy-found without.
+ *
+ * The MX addresses of the domains accepted at RCPT TO are looked up with
+ * libevent's resolver (resolv.conf, as smtpd's own), without blocking.
  */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <event.h>
+#include <event2/dns.h>
+#include <event2/util.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include "filter.h"
 #include "proto.h"
 #include "table.h"
 
 #define OUT_DOMAINS	8	/* recipient domains remembered */
+#define EXP_MAX		1024	/* domains remembered from RCPT TO */
+#define EXP_HOSTS	8	/* MX hosts per domain */
+#define EXP_ADDRS	8	/* addresses per MX host */
+#define EXP_TTL		(5 * 86400)	/* smtpd keeps mail 4 days */
+#define ADDR_MAX	64	/* an address in text */
 
 struct out {
 	uint64_t	 reqid;
 	char		 dst[128];	/* MX address:port */
+	char		 src[128];	/* our address:port */
 	char		 rdns[MTASTS_NAME_MAX + 1];
 	char		 tls[256];	/* link-tls text, "" without TLS */
 	char		 domain[OUT_DOMAINS][MTASTS_NAME_MAX + 1];
 	size_t		 ndomain;
+	int		 identified;	/* EHLO/HELO sent */
+	int		 report_mail;	/* sent by the report sender */
 	unsigned	 ok;		/* recipients accepted */
 	unsigned	 committed;	/* messages committed */
 	struct out	*next;
 };
 
-static struct out	*out_list;
+struct exp_host {
+	char		 name[MTASTS_NAME_MAX + 1];
+	int		 match;		/* matches a policy pattern */
+	char		 addr[EXP_ADDRS][ADDR_MAX];
+	size_t		 naddr;
+};
+
+/* A policy domain accepted at RCPT TO, with its MX set. */
+struct exp {
+	char		 domain[MTASTS_NAME_MAX + 1];
+	int		 enforce;
+	time_t		 when;
+	struct exp_host	 host[EXP_HOSTS];
+	size_t		 nhost;
+	unsigned	 gen;		/* bumped when reused */
+	struct exp	*next;
+};
+
+/* One address lookup in flight. */
+struct exp_q {
+	struct exp	*e;
+	unsigned	 gen;
+	size_t		 h;
+};
+
+/* One result waiting for the domain's policy type. */
+struct rec {
+	char		 domain[MTASTS_NAME_MAX + 1];
+	char		 mx[MTASTS_NAME_MAX + 1];
+	char		 rip[ADDR_MAX], sip[ADDR_MAX];
+	char		 detail[512];
+	enum mtasts_result result;
+};
+
+static struct out		*out_list;
+static struct exp		*exp_list;
+static size_t			 exp_count;
+static struct evdns_base	*exp_dns;
 
 static struct out	*smtpout_find(uint64_t, int);
 static void		 smtpout_copy(char *, size_t, const char *);
+static void		 smtpout_addr(char *, size_t, const char *);
 static void		 smtpout_rcpt(struct out *, const char *);
+static void		 smtpout_mail(struct out *, const char *);
 static void		 smtpout_end(struct out *);
 static void		 smtpout_tlsrpt_result(const struct out *,
 			    const char *);
+static void		 smtpout_tlsrpt_orphan(const struct out *);
+static struct exp	*smtpout_exp_find(const char *);
+static struct exp	*smtpout_exp_by_addr(const char *, size_t *);
+static void		 smtpout_exp_resolve(struct exp *, size_t);
+static void		 smtpout_exp_on_addr(int, struct evutil_addrinfo *,
+			    void *);
+static void		 smtpout_record(const char *, const char *,
+			    const char *, const char *, enum mtasts_result,
+			    const char *);
+static void		 smtpout_on_policy(void *, int,
+			    struct mtasts_answer *);
 
 static struct out *
 smtpout_find(uint64_t reqid, int create)
@@ -60,6 +140,37 @@ static void
 smtpout_copy(char *dst, size_t dstsz, const char *src)
 {
 	snprintf(dst, dstsz, "%s", src);
+}
+
+/* "1.2.3.4:25", "[::1]:25" or "::1" to the bare address. */
+static void
+smtpout_addr(char *out, size_t outsz, const char *hostport)
+{
+	const char	*e;
+	size_t		 n;
+
+	if (hostport[0] == '[') {
+		hostport++;
+		e = strchr(hostport, ']');
+	} else if ((e = strrchr(hostport, ':')) != NULL &&
+	    strchr(hostport, ':') != e)
+		e = NULL;	/* bare IPv6 address */
+	n = e != NULL ? (size_t)(e - hostport) : strlen(hostport);
+	if (n >= outsz)
+		n = outsz - 1;
+	memcpy(out, hostport, n);
+	out[n] = '\0';
+}
+
+int
+smtpout_is_report_sender(const char *addr)
+{
+	size_t	n = strlen(MTASTS_REPORT_SENDER);
+
+	while (*addr == ' ' || *addr == '<')
+		addr++;
+	return strncasecmp(addr, MTASTS_REPORT_SENDER, n) == 0 &&
+	    addr[n] == '@';
 }
 
 /* tx-rcpt: msgid|result|address (protocol 0.6 and later) */
@@ -88,11 +199,26 @@ smtpout_rcpt(struct out *o, const char *params)
 		smtpout_copy(o->domain[o->ndomain++], sizeof(o->domain[0]), dom);
 }
 
+/* tx-mail: msgid|result|address (0.6 and later; address|result before) */
+static void
+smtpout_mail(struct out *o, const char *params)
+{
+	const char	*f1, *f2;
+
+	if ((f1 = strchr(params, '|')) == NULL ||
+	    (f2 = strchr(++f1, '|')) == NULL)
+		return;
+	f2++;
+	if (smtpout_is_report_sender(f1) || smtpout_is_report_sender(f2))
+		o->report_mail = 1;
+}
+
 void
 smtpout_on_report(const struct proto_line *l)
 {
 	struct out	*o;
 	const char	*p;
+	char		 buf[256];
 
 	if ((o = smtpout_find(l->reqid, 1)) == NULL)
 		return;
@@ -103,11 +229,21 @@ smtpout_on_report(const struct proto_line *l)
 			o->rdns[p - o->rdns] = '\0';
 		if ((p = strrchr(l->params, '|')) != NULL)
 			smtpout_copy(o->dst, sizeof(o->dst), p + 1);
-	} else if (strcmp(l->event, "link-tls") == 0) {
+		smtpout_copy(buf, sizeof(buf), l->params);
+		if ((p = strrchr(buf, '|')) != NULL) {
+			buf[p - buf] = '\0';
+			if ((p = strrchr(buf, '|')) != NULL)
+				smtpout_copy(o->src, sizeof(o->src), p + 1);
+		}
+	} else if (strcmp(l->event, "link-identify") == 0)
+		o->identified = 1;
+	else if (strcmp(l->event, "link-tls") == 0) {
 		smtpout_copy(o->tls, sizeof(o->tls), l->params);
 		filter_log(MTASTS_LOG_INFO, "smtp-out %016llx: TLS with %s:"
 		    " %s", (unsigned long long)o->reqid, o->dst, o->tls);
-	} else if (strcmp(l->event, "tx-rcpt") == 0)
+	} else if (strcmp(l->event, "tx-mail") == 0)
+		smtpout_mail(o, l->params);
+	else if (strcmp(l->event, "tx-rcpt") == 0)
 		smtpout_rcpt(o, l->params);
 	else if (strcmp(l->event, "tx-commit") == 0)
 		o->committed++;
@@ -130,8 +266,14 @@ smtpout_end(struct out *o)
 		    " %u message(s) sent, %s", o->domain[i],
 		    o->rdns[0] ? o->rdns : "?", o->dst[0] ? o->dst : "?",
 		    o->tls[0] ? o->tls : "no TLS", o->committed, mode);
-		smtpout_tlsrpt_result(o, o->domain[i]);
+		if (!o->report_mail)
+			smtpout_tlsrpt_result(o, o->domain[i]);
 	}
+	if (o->report_mail)
+		filter_log(MTASTS_LOG_DEBUG, "tlsrpt: report mail via %s: not"
+		    " recorded", o->dst);
+	else if (o->ndomain == 0)
+		smtpout_tlsrpt_orphan(o);
 	for (p = &out_list; *p != NULL; p = &(*p)->next)
 		if (*p == o) {
 			*p = o->next;
@@ -140,14 +282,303 @@ smtpout_end(struct out *o)
 	free(o);
 }
 
-/*
- * TLS-RPT (RFC 8460) hook: where a successful or failed session for a
- * policy domain will be recorded once the core has its recording API
- * (a later issue). Nothing is recorded yet, on purpose.
- */
+/* A session that sent recipients of domain. */
 static void
 smtpout_tlsrpt_result(const struct out *o, const char *domain)
 {
-	filter_log(MTASTS_LOG_DEBUG, "tlsrpt: not recorded yet (no API): "
-	    "%s via %s, %s", domain, o->dst, o->tls[0] ? "tls" : "no tls");
+	struct exp	*e;
+	const char	*mx = NULL;
+	char		 rip[ADDR_MAX], sip[ADDR_MAX], detail[512];
+	size_t		 h, a;
+	int		 match = 1;
+
+	smtpout_addr(rip, sizeof(rip), o->dst);
+	smtpout_addr(sip, sizeof(sip), o->src);
+	if ((e = smtpout_exp_find(domain)) != NULL)
+		for (h = 0; h < e->nhost && mx == NULL; h++)
+			for (a = 0; a < e->host[h].naddr; a++)
+				if (strcmp(e->host[h].addr[a], rip) == 0) {
+					mx = e->host[h].name;
+					match = e->host[h].match;
+					break;
+				}
+	if (o->tls[0] == '\0') {
+		smtpout_record(domain, mx, rip, sip,
+		    MTASTS_RESULT_STARTTLS_NOT_SUPPORTED, NULL);
+		return;
+	}
+	if (!match) {
+		snprintf(detail, sizeof(detail), "MX host %s matches no mx "
+		    "pattern of the %s policy", mx, e->enforce ? "enforce" :
+		    "testing");
+		smtpout_record(domain, mx, rip, sip,
+		    MTASTS_RESULT_VALIDATION_FAILURE, detail);
+		return;
+	}
+	smtpout_record(domain, mx, rip, sip, MTASTS_RESULT_SUCCESS, NULL);
+}
+
+/*
+ * A session without a transaction: under "relay tls" smtpd stops before
+ * MAIL FROM when STARTTLS is missing or the certificate is refused. The
+ * domain is the enforce domain that has this MX address.
+ */
+static void
+smtpout_tlsrpt_orphan(const struct out *o)
+{
+	struct exp	*e;
+	char		 rip[ADDR_MAX], sip[ADDR_MAX];
+	size_t		 h = 0;
+
+	smtpout_addr(rip, sizeof(rip), o->dst);
+	smtpout_addr(sip, sizeof(sip), o->src);
+	if ((e = smtpout_exp_by_addr(rip, &h)) == NULL) {
+		filter_log(MTASTS_LOG_DEBUG, "tlsrpt: session %016llx to %s "
+		    "without a transaction: no enforce domain has that MX "
+		    "address; not recorded", (unsigned long long)o->reqid,
+		    o->dst);
+		return;
+	}
+	if (o->tls[0] != '\0')
+		smtpout_record(e->domain, e->host[h].name, rip, sip,
+		    MTASTS_RESULT_VALIDATION_FAILURE,
+		    "TLS verification failed (smtpd gave up after the TLS "
+		    "handshake and does not report why)");
+	else if (o->identified)
+		smtpout_record(e->domain, e->host[h].name, rip, sip,
+		    MTASTS_RESULT_STARTTLS_NOT_SUPPORTED, NULL);
+	else
+		filter_log(MTASTS_LOG_INFO, "tlsrpt: session to %s (%s) of %s"
+		    " ended before EHLO: not a TLS result, not recorded",
+		    e->host[h].name, o->dst, e->domain);
+}
+
+void
+smtpout_refused(const char *domain, const struct mtasts_policy *p,
+    char **hosts, size_t n)
+{
+	char	detail[512], pats[400];
+	size_t	i, len = 0;
+	int	k;
+
+	pats[0] = '\0';
+	for (i = 0; p != NULL && i < p->nmx; i++) {
+		k = snprintf(pats + len, sizeof(pats) - len, "%s%s",
+		    i ? ", " : "", p->mx[i]);
+		if (k < 0 || (size_t)k >= sizeof(pats) - len)
+			break;
+		len += (size_t)k;
+	}
+	for (i = 0; i < n; i++)
+		if (p == NULL || mtasts_policy_match(p, hosts[i]) != 1)
+			break;
+	snprintf(detail, sizeof(detail), "MX host %s matches none of the "
+	    "policy's mx patterns (%s); refused at RCPT TO",
+	    i < n ? hosts[i] : "(none)", pats);
+	smtpout_record(domain, i < n ? hosts[i] : NULL, NULL, NULL,
+	    MTASTS_RESULT_VALIDATION_FAILURE, detail);
+}
+
+/* Resolves the domain's policy type, then records. */
+static void
+smtpout_record(const char *domain, const char *mx, const char *rip,
+    const char *sip, enum mtasts_result result, const char *detail)
+{
+	struct rec	*r;
+	int		 rc;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		filter_log(MTASTS_LOG_WARN, "tlsrpt: %s: out of memory; not "
+		    "recorded", domain);
+		return;
+	}
+	smtpout_copy(r->domain, sizeof(r->domain), domain);
+	smtpout_copy(r->mx, sizeof(r->mx), mx ? mx : "");
+	smtpout_copy(r->rip, sizeof(r->rip), rip ? rip : "");
+	smtpout_copy(r->sip, sizeof(r->sip), sip ? sip : "");
+	smtpout_copy(r->detail, sizeof(r->detail), detail ? detail : "");
+	r->result = result;
+	rc = mtasts_resolve_async(filter.ctx, domain, smtpout_on_policy, r);
+	if (rc != MTASTS_OK) {
+		filter_log(MTASTS_LOG_WARN, "tlsrpt: %s: %s; not recorded",
+		    domain, mtasts_strerror(rc));
+		free(r);
+	}
+}
+
+static void
+smtpout_on_policy(void *arg, int err, struct mtasts_answer *ans)
+{
+	struct rec			*r = arg;
+	struct mtasts_tlsrpt_result	 res;
+	int				 rc;
+
+	memset(&res, 0, sizeof(res));
+	res.domain = r->domain;
+	res.policy_type = err == MTASTS_OK && ans->policy != NULL ?
+	    MTASTS_POLICY_STS : MTASTS_POLICY_NONE_FOUND;
+	res.mx_host = r->mx[0] ? r->mx : NULL;
+	res.receiving_ip = r->rip[0] ? r->rip : NULL;
+	res.sending_ip = r->sip[0] ? r->sip : NULL;
+	res.result = r->result;
+	res.detail = r->detail[0] ? r->detail : NULL;
+	if ((rc = mtasts_tlsrpt_record(filter.ctx, &res)) != MTASTS_OK)
+		filter_log(MTASTS_LOG_WARN, "tlsrpt: %s: cannot record %s: %s",
+		    r->domain, mtasts_result_name(r->result),
+		    mtasts_strerror(rc));
+	else
+		filter_log(MTASTS_LOG_INFO, "tlsrpt: recorded %s %s for %s "
+		    "(MX %s [%s])%s%s",
+		    res.policy_type == MTASTS_POLICY_STS ? "sts" :
+		    "no-policy-found", mtasts_result_name(r->result),
+		    r->domain, r->mx[0] ? r->mx : "?", r->rip[0] ? r->rip :
+		    "?", r->detail[0] ? ": " : "", r->detail);
+	free(r);
+}
+
+static struct exp *
+smtpout_exp_find(const char *domain)
+{
+	struct exp	*e;
+
+	for (e = exp_list; e != NULL; e = e->next)
+		if (strcmp(e->domain, domain) == 0)
+			return e;
+	return NULL;
+}
+
+/* The most recently accepted live enforce domain with MX address addr. */
+static struct exp *
+smtpout_exp_by_addr(const char *addr, size_t *hp)
+{
+	struct exp	*e, *best = NULL;
+	time_t		 now = time(NULL);
+	size_t		 h, a;
+
+	for (e = exp_list; e != NULL; e = e->next) {
+		if (!e->enforce || now - e->when > EXP_TTL ||
+		    (best != NULL && best->when >= e->when))
+			continue;
+		for (h = 0; h < e->nhost; h++)
+			for (a = 0; a < e->host[h].naddr; a++)
+				if (strcmp(e->host[h].addr[a], addr) == 0) {
+					best = e;
+					*hp = h;
+				}
+	}
+	return best;
+}
+
+void
+smtpout_expect(const char *domain, const struct mtasts_policy *p,
+    int enforce, char **hosts, size_t n)
+{
+	struct exp	*e, **pp, *old;
+	size_t		 i;
+
+	if ((e = smtpout_exp_find(domain)) == NULL) {
+		if (exp_count >= EXP_MAX) {
+			/* reuse the oldest */
+			for (old = e = exp_list; e != NULL; e = e->next)
+				if (e->when < old->when)
+					old = e;
+			for (pp = &exp_list; *pp != old; pp = &(*pp)->next)
+				;
+			*pp = old->next;
+			exp_count--;
+			e = old;
+			e->gen++;
+		} else if ((e = calloc(1, sizeof(*e))) == NULL)
+			return;
+		smtpout_copy(e->domain, sizeof(e->domain), domain);
+		e->next = exp_list;
+		exp_list = e;
+		exp_count++;
+	} else
+		e->gen++;
+	e->enforce = enforce;
+	e->when = time(NULL);
+	e->nhost = n < EXP_HOSTS ? n : EXP_HOSTS;
+	for (i = 0; i < e->nhost; i++) {
+		smtpout_copy(e->host[i].name, sizeof(e->host[i].name),
+		    hosts[i]);
+		e->host[i].match = p != NULL &&
+		    mtasts_policy_match(p, hosts[i]) == 1;
+		e->host[i].naddr = 0;
+		smtpout_exp_resolve(e, i);
+	}
+}
+
+static void
+smtpout_exp_resolve(struct exp *e, size_t h)
+{
+	struct evutil_addrinfo	 hints;
+	struct exp_q		*q;
+
+	if (exp_dns == NULL && (exp_dns = evdns_base_new(filter.base,
+	    EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL) {
+		filter_log(MTASTS_LOG_WARN, "tlsrpt: cannot start the address"
+		    " resolver; failed sessions cannot be attributed");
+		return;
+	}
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return;
+	q->e = e;
+	q->gen = e->gen;
+	q->h = h;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	/* the callback frees q, also when it runs at once */
+	evdns_getaddrinfo(exp_dns, e->host[h].name, "25", &hints,
+	    smtpout_exp_on_addr, q);
+}
+
+static void
+smtpout_exp_on_addr(int err, struct evutil_addrinfo *res, void *arg)
+{
+	struct exp_q		*q = arg;
+	struct exp_host		*h;
+	struct evutil_addrinfo	*ai;
+	const void		*in;
+
+	if (err != 0 || q->e->gen != q->gen || q->h >= q->e->nhost) {
+		if (err != 0 && err != EVUTIL_EAI_CANCEL)
+			filter_log(MTASTS_LOG_DEBUG, "tlsrpt: address lookup "
+			    "failed: %s", evutil_gai_strerror(err));
+		goto done;
+	}
+	h = &q->e->host[q->h];
+	for (ai = res; ai != NULL && h->naddr < EXP_ADDRS; ai = ai->ai_next) {
+		if (ai->ai_family == AF_INET)
+			in = &((struct sockaddr_in *)ai->ai_addr)->sin_addr;
+		else if (ai->ai_family == AF_INET6)
+			in = &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
+		else
+			continue;
+		if (inet_ntop(ai->ai_family, in, h->addr[h->naddr],
+		    ADDR_MAX) != NULL)
+			h->naddr++;
+	}
+	filter_log(MTASTS_LOG_DEBUG, "tlsrpt: %s: MX %s has %zu address(es)",
+	    q->e->domain, h->name, h->naddr);
+done:
+	if (res != NULL)
+		evutil_freeaddrinfo(res);
+	free(q);
+}
+
+void
+smtpout_close(void)
+{
+	struct exp	*e;
+
+	if (exp_dns != NULL)
+		evdns_base_free(exp_dns, 1);
+	exp_dns = NULL;
+	while ((e = exp_list) != NULL) {
+		exp_list = e->next;
+		free(e);
+	}
+	exp_count = 0;
 }

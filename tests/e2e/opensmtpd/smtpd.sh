@@ -8,6 +8,7 @@
 #   SMTPD_ROOT   where the .deb is unpacked (default build/opensmtpd/root)
 #   SMTPD_ADDR   the address smtpd listens on (added to the lab's lo)
 #   FILTER       the filter-mtasts binary (default build/filter-mtasts)
+#   SMTPD_SUBMITTER  report_submitter of the engine config (TLS-RPT)
 #
 # Machine changes, made once and only when missing (the Debian package's
 # postinst would make the same): the system users and groups opensmtpd
@@ -18,6 +19,8 @@ SMTPD_REPO=${SMTPD_REPO:-$(pwd)}
 SMTPD_ROOT=${SMTPD_ROOT:-$SMTPD_REPO/build/opensmtpd/root}
 SMTPD_ADDR=${SMTPD_ADDR:-127.0.40.1}
 SMTPD_HELO=${SMTPD_HELO:-mta.sender.test}
+SMTPD_SUBMITTER=${SMTPD_SUBMITTER:-mx.sender.test}
+MTASTS_REPORT_SENDER=tlsrpt-noreply	# as in mtasts.h
 FILTER=${FILTER:-$SMTPD_REPO/build/filter-mtasts}
 
 smtpd__msg() {
@@ -46,16 +49,38 @@ smtpd_unpack() {	# unpack opensmtpd's .deb once; users, setgid smtpctl
 	mkdir -p /var/spool/smtpd /var/lib/opensmtpd/empty
 }
 
+# Debian's filter-dkimsign, unpacked (not installed) beside smtpd; prints
+# its path. Its library, libopensmtpd0, must be installed.
+smtpd_unpack_dkimsign() {
+	local d=$(dirname "$SMTPD_ROOT")/dkimsign
+	if [ ! -x "$d/root/usr/libexec/opensmtpd/filter-dkimsign" ]; then
+		mkdir -p "$d" &&
+		    (cd "$d" && apt-get download opensmtpd-filter-dkimsign) \
+		    >/dev/null 2>&1 &&
+		    dpkg-deb -x "$d"/opensmtpd-filter-dkimsign_*.deb "$d/root" ||
+		    { smtpd__msg "cannot unpack opensmtpd-filter-dkimsign";
+		    return 1; }
+	fi
+	echo "$d/root/usr/libexec/opensmtpd/filter-dkimsign"
+}
+
 # DIR [EXTRA-FILTER-ARGS]: a fresh case folder with smtpd.conf, the
 # engine config (lab config, private store) and an empty routing table.
 smtpd_case() {
 	local d=$1
 	shift
 	rm -rf "$d"
-	mkdir -p "$d/spool" "$d/empty" "$d/run" "$d/mtasts" || return 1
+	mkdir -p "$d/spool" "$d/empty" "$d/run" "$d/mtasts" "$d/reports" ||
+	    return 1
 	chmod 711 "$d/spool" && chmod 755 "$d/empty" "$d/run" || return 1
 	sed "s|^store .*|store $d/mtasts/store.db|" "$LAB_CONF" \
 	    >"$d/mtasts.conf" || return 1
+	cat >>"$d/mtasts.conf" <<EOM
+report_dir $d/reports
+report_org mtasts lab
+report_contact postmaster@sender.test
+report_submitter $SMTPD_SUBMITTER
+EOM
 	[ -n "${SMTPD_EXTRA_CONF:-}" ] &&
 	    printf '%s\n' "$SMTPD_EXTRA_CONF" >>"$d/mtasts.conf"
 	"$FILTER" -I -t "$d/mtasts/enforce.db" || return 1
@@ -72,6 +97,7 @@ listen on $SMTPD_ADDR filter "mtasts"
 action "mtasts-tls" relay helo "$SMTPD_HELO" tls filter "mtasts"
 action "relay" relay helo "$SMTPD_HELO" filter "mtasts"
 
+match from any mail-from "$MTASTS_REPORT_SENDER@$SMTPD_SUBMITTER" for any action "relay"
 match from any for domain <mtasts_enforce> action "mtasts-tls"
 match from any for any action "relay"
 EOC
