@@ -13,9 +13,15 @@
  * MTASTS_POLICY_MAX_BODY + 1 bytes the transfer is aborted. The media
  * type must be text/plain (parameters ignored, case-insensitive).
  *
- * fetch_policy() runs curl_easy_perform(); fetch_policy_async() adds
- * the handle to a multi handle whose sockets and one timer live on the
- * engine's ev, and the callback runs from ev_process() when
+ * fetch_policy() drives its handle on a private multi handle kept for
+ * the life of the struct fetch (curl_multi_poll() bounded by what is
+ * left of fetch_timeout), so curl's CA store cache (kept on the multi
+ * handle, CURLOPT_CA_CACHE_TIMEOUT) outlives each fetch: the CA bundle
+ * is read and decoded once, not for every fetch. Nothing else carries
+ * over: no connection (fresh, never reused), no address (the per-fetch
+ * share holds the DNS cache). fetch_policy_async() adds the handle to
+ * another multi handle whose sockets and one timer live on the engine's
+ * ev, and the callback runs from ev_process() when
  * curl_multi_info_read() reports the transfer done.
  */
 #include <pthread.h>
@@ -60,6 +66,8 @@ struct fetch {
 	const struct logger	*lg;
 	struct ev		*ev;
 	CURLM			*multi;		/* made on first async use */
+	CURLM			*smulti;	/* fetch_policy()'s, made on
+						   first use */
 	struct ev_timer		 timer;		/* curl's timeout */
 	struct fetch_req	*reqs;		/* in flight on multi */
 };
@@ -82,6 +90,7 @@ static int	fetch_fail_http(struct fetch_req *, struct fetch_result *);
 static int	fetch_is_text_plain(const char *);
 static void	fetch_setf(struct fetch_result *, enum fetch_fail,
 		    const char *, ...) __attribute__((format(printf, 3, 4)));
+static CURLcode	fetch_sync_run(struct fetch *, struct fetch_req *);
 static int	fetch_multi_init(struct fetch *);
 static int	fetch_on_socket(CURL *, curl_socket_t, int, void *, void *);
 static int	fetch_on_curl_timer(CURLM *, long, void *);
@@ -130,6 +139,8 @@ fetch_free(struct fetch *f)
 		ev_timer_del(f->ev, &f->timer);
 	if (f->multi != NULL)
 		curl_multi_cleanup(f->multi);
+	if (f->smulti != NULL)
+		curl_multi_cleanup(f->smulti);
 	free(f);
 }
 
@@ -489,12 +500,49 @@ fetch_policy(struct fetch *f, const char *domain, char *const *addrs,
 	memset(res, 0, sizeof(*res));
 	if ((r = fetch_req_new(f, domain, addrs, naddrs, &req)) != MTASTS_OK)
 		return r;
-	rc = curl_easy_perform(req->easy);
+	if ((f->smulti == NULL && (f->smulti = curl_multi_init()) == NULL) ||
+	    curl_multi_add_handle(f->smulti, req->easy) != CURLM_OK) {
+		fetch_req_free(req);
+		return MTASTS_ENOMEM;
+	}
+	rc = fetch_sync_run(f, req);
 	r = fetch_req_result(req, rc, res);
+	(void)curl_multi_remove_handle(f->smulti, req->easy);
 	if (r != MTASTS_OK)
 		log_info(f->lg, "fetch: %s: %s", req->host, res->err);
 	fetch_req_free(req);
 	return r;
+}
+
+/*
+ * Runs req, the only handle on f->smulti, to its end. curl enforces
+ * its connect and total timeouts itself; the wait is cut at
+ * fetch_timeout from the start as well, so it stays bounded whatever
+ * curl's timer says.
+ */
+static CURLcode
+fetch_sync_run(struct fetch *f, struct fetch_req *req)
+{
+	unsigned long long	 deadline, now;
+	CURLMsg			*msg;
+	int			 running, left;
+
+	deadline = ev_now_ms() + f->conf->fetch_timeout;
+	for (;;) {
+		if (curl_multi_perform(f->smulti, &running) != CURLM_OK)
+			return CURLE_OUT_OF_MEMORY;
+		while ((msg = curl_multi_info_read(f->smulti, &left)) != NULL)
+			if (msg->msg == CURLMSG_DONE &&
+			    msg->easy_handle == req->easy)
+				return msg->data.result;
+		if (running == 0)
+			return CURLE_GOT_NOTHING;
+		if ((now = ev_now_ms()) >= deadline)
+			return CURLE_OPERATION_TIMEDOUT;
+		if (curl_multi_poll(f->smulti, NULL, 0,
+		    (int)(deadline - now), NULL) != CURLM_OK)
+			return CURLE_OUT_OF_MEMORY;
+	}
 }
 
 static int
