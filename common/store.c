@@ -34,6 +34,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "tlsrpt.h"
 
 #define STORE_FILE_MODE	0660
 
@@ -59,6 +60,8 @@ struct store {
 	sqlite3			*db;
 	sqlite3_stmt		*stmt[SQL_COUNT];
 	char			*path;
+	char			*spool;		/* path + ".tlsrpt" */
+	char			 spool_tag[64];	/* this database file */
 	const struct logger	*lg;
 	int			 readonly;	/* no write access */
 	int			 ro_logged;	/* "read-only" said once */
@@ -161,6 +164,11 @@ static int	store_copy(char *dst, size_t size, sqlite3_stmt *s, int col);
 static int	store_name_ok(const char *domain);
 static sqlite3_stmt *store_stmt(struct store *st, enum store_sql which);
 static const char *store_text(sqlite3_stmt *s, int col);
+static void	store_spool_tag(struct store *st);
+static int	store_fold_begin(void *arg);
+static int	store_fold_add(void *arg, const struct store_tlsrpt_row *r);
+static int	store_fold_commit(void *arg);
+static void	store_fold_rollback(void *arg);
 
 int
 store_open(const char *path, unsigned busy_ms, const struct logger *lg,
@@ -173,7 +181,10 @@ store_open(const char *path, unsigned busy_ms, const struct logger *lg,
 	if (path == NULL || *path == '\0')
 		return MTASTS_EINVAL;
 	if ((st = calloc(1, sizeof(*st))) == NULL ||
-	    (st->path = strdup(path)) == NULL) {
+	    (st->path = strdup(path)) == NULL ||
+	    asprintf(&st->spool, "%s.tlsrpt", path) == -1) {
+		if (st != NULL)
+			st->spool = NULL;
 		rc = MTASTS_ENOMEM;
 		goto fail;
 	}
@@ -182,6 +193,7 @@ store_open(const char *path, unsigned busy_ms, const struct logger *lg,
 		busy_ms = INT_MAX;
 	if ((rc = store_create_file(path, lg)) != MTASTS_OK)
 		goto fail;
+	store_spool_tag(st);
 	/* Read-write, else read-only, else immutable; say only the last. */
 	st->quiet = 1;
 	rc = store_connect(st, SQLITE_OPEN_READWRITE, busy_ms);
@@ -222,6 +234,7 @@ store_close(struct store *st)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close_v2(st->db);
 	free(st->path);
+	free(st->spool);
 	free(st);
 }
 
@@ -861,6 +874,103 @@ store_text(sqlite3_stmt *s, int col)
 	return v != NULL ? (const char *)v : "";
 }
 
+/*
+ * The spool that mtasts_tlsrpt_record() appends to; NULL when the store
+ * cannot be written (said once), as store_tlsrpt_add() would fail.
+ */
+const char *
+store_tlsrpt_spool(struct store *st)
+{
+	if (store_write_allowed(st, "tlsrpt") != MTASTS_OK)
+		return NULL;
+	return st->spool;
+}
+
+/* The tag of the spool lines of this database file: */
+const char *
+store_tlsrpt_spool_tag(struct store *st)
+{
+	return st->spool_tag;
+}
+
+/*
+ * The database file's inode and birth time: a file deleted and created
+ * again gets another, so that its spool lines are not folded into the
+ * new one. "-" (any) where the file system keeps no birth time.
+ */
+static void
+store_spool_tag(struct store *st)
+{
+	struct statx	sx;
+
+	if (statx(AT_FDCWD, st->path, 0, STATX_INO | STATX_BTIME, &sx) ==
+	    0 && (sx.stx_mask & STATX_BTIME) != 0)
+		snprintf(st->spool_tag, sizeof(st->spool_tag),
+		    "%llx-%llx.%x", (unsigned long long)sx.stx_ino,
+		    (unsigned long long)sx.stx_btime.tv_sec,
+		    (unsigned)sx.stx_btime.tv_nsec);
+	else
+		strcpy(st->spool_tag, "-");
+}
+
+/*
+ * Moves the spooled results into the counters (tlsrpt_spool.c reads the
+ * lines, the callbacks below write them, one transaction per spool
+ * file). A read-only store leaves the spool for a process that can.
+ */
+int
+store_tlsrpt_fold(struct store *st)
+{
+	struct tlsrpt_spool_sink	sink;
+
+	if (st->readonly)
+		return MTASTS_OK;
+	sink.begin = store_fold_begin;
+	sink.add = store_fold_add;
+	sink.commit = store_fold_commit;
+	sink.rollback = store_fold_rollback;
+	sink.arg = st;
+	return tlsrpt_spool_fold(st->spool, st->spool_tag, st->lg, &sink);
+}
+
+static int
+store_fold_begin(void *arg)
+{
+	struct store	*st = arg;
+
+	store_stmt(st, SQL_BEGIN);
+	return store_run(st, SQL_BEGIN, "tlsrpt fold");
+}
+
+static int
+store_fold_add(void *arg, const struct store_tlsrpt_row *r)
+{
+	int	rc;
+
+	/* a row the store refuses is skipped as a malformed line is */
+	if ((rc = store_tlsrpt_add(arg, r)) == MTASTS_EINVAL)
+		return MTASTS_OK;
+	return rc;
+}
+
+static int
+store_fold_commit(void *arg)
+{
+	struct store	*st = arg;
+
+	store_stmt(st, SQL_COMMIT);
+	return store_run(st, SQL_COMMIT, "tlsrpt fold");
+}
+
+static void
+store_fold_rollback(void *arg)
+{
+	struct store	*st = arg;
+
+	store_stmt(st, SQL_ROLLBACK);
+	store_run(st, SQL_ROLLBACK, "tlsrpt fold rollback");
+}
+
 /* One UPSERT in autocommit: the cost of a result on the delivery path. */
 int
 store_tlsrpt_add(struct store *st, const struct store_tlsrpt_row *r)
@@ -901,6 +1011,8 @@ store_tlsrpt_day(struct store *st, long long day,
 	sqlite3_stmt		*s = NULL;
 	int			 rc, stop = 0;
 
+	if ((rc = store_tlsrpt_fold(st)) != MTASTS_OK)
+		return rc;
 	rc = sqlite3_prepare_v2(st->db, "SELECT domain, policy_type, result,"
 	    " mx, receiving_ip, sending_ip, detail, count FROM tlsrpt"
 	    " WHERE day = ?1 ORDER BY domain, policy_type, result, mx,"
@@ -936,7 +1048,8 @@ store_tlsrpt_purge(struct store *st, long long day)
 	sqlite3_stmt	*s = NULL;
 	int		 rc;
 
-	if ((rc = store_write_allowed(st, "tlsrpt purge")) != MTASTS_OK)
+	if ((rc = store_write_allowed(st, "tlsrpt purge")) != MTASTS_OK ||
+	    (rc = store_tlsrpt_fold(st)) != MTASTS_OK)
 		return rc;
 	rc = sqlite3_prepare_v2(st->db, "DELETE FROM tlsrpt WHERE day < ?1",
 	    -1, &s, NULL);

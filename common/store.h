@@ -89,6 +89,17 @@ int	store_tlsrpt_add(struct store *st, const struct store_tlsrpt_row *r);
  * strings are valid during the call only. A non-zero return stops. */
 int	store_tlsrpt_day(struct store *st, long long day,
 	    int (*cb)(void *arg, const struct store_tlsrpt_row *r), void *arg);
+/*
+ * The results spooled by mtasts_tlsrpt_record() (a file beside the
+ * store, see tlsrpt_spool.c) are folded into the counters by
+ * store_tlsrpt_fold(), which store_tlsrpt_day() and store_tlsrpt_purge()
+ * call first. store_tlsrpt_spool() is the spool's path, NULL when the
+ * store is read-only.
+ */
+const char *store_tlsrpt_spool(struct store *st);
+/* Names the database file in spool lines (see store.c). */
+const char *store_tlsrpt_spool_tag(struct store *st);
+int	store_tlsrpt_fold(struct store *st);
 /* Drops every row of the days before day. */
 int	store_tlsrpt_purge(struct store *st, long long day);
 

@@ -4,12 +4,14 @@
  *
  * mtasts_tlsrpt_record() adds one session to the counter of its key
  * (UTC day, policy domain, policy type, result type, MX host, receiving
- * and sending IP, detail) with one prepared UPSERT in the shared store:
- * no DNS, no policy lookup, no transaction of its own beyond SQLite's
- * autocommit. The policy string and mx patterns of a report are taken
- * from the cached policy when the report is built (report_build.c), not
- * here, so recording stays one write. Reporting fails open: a bad
- * argument or a store failure returns an error that callers only log.
+ * and sending IP, detail) by appending one line to the spool beside the
+ * store (tlsrpt_spool.c): one write(2), no SQLite, no DNS, no policy
+ * lookup. The store folds the spool into its counters before they are
+ * read (store_tlsrpt_day(), store_tlsrpt_purge()). The policy string
+ * and mx patterns of a report are taken from the cached policy when the
+ * report is built (report_build.c), not here, so recording stays one
+ * write. Reporting fails open: a bad argument or a store failure returns
+ * an error that callers only log.
  *
  * Arguments are checked before they reach the store: the domain and MX
  * host are normalised (lower case, A-labels, no trailing dot), IP
@@ -27,7 +29,6 @@
 #include "store.h"
 #include "tlsrpt.h"
 
-#define TLSRPT_DETAIL_MAX	255
 #define TLSRPT_IP_MAX		INET6_ADDRSTRLEN
 
 static const char *const tlsrpt_result_names[] = {
@@ -80,6 +81,7 @@ mtasts_tlsrpt_record(struct mtasts_ctx *ctx,
 {
 	struct store_tlsrpt_row	 row;
 	struct store		*st;
+	const char		*spool;
 	char			 domain[MTASTS_NAME_MAX + 1];
 	char			 mx[MTASTS_NAME_MAX + 1];
 	char			 rip[TLSRPT_IP_MAX], sip[TLSRPT_IP_MAX];
@@ -120,7 +122,12 @@ mtasts_tlsrpt_record(struct mtasts_ctx *ctx,
 	row.sending_ip = sip;
 	row.detail = detail;
 	row.count = 1;
-	if ((rc = store_tlsrpt_add(st, &row)) != MTASTS_OK)
+	if ((spool = store_tlsrpt_spool(st)) == NULL)
+		rc = MTASTS_ESTORE;
+	else
+		rc = tlsrpt_spool_append(spool,
+		    store_tlsrpt_spool_tag(st), &row, &ctx->log);
+	if (rc != MTASTS_OK)
 		log_warn(&ctx->log, "tlsrpt: %s: %s not recorded: %s", domain,
 		    row.result, mtasts_strerror(rc));
 	return rc;

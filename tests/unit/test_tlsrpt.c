@@ -8,7 +8,9 @@
  */
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -58,6 +60,8 @@ static void	record(struct mtasts_ctx *, const char *,
 		    enum mtasts_result, const char *);
 static void	check_schema(json_t *);
 static void	check_keys(json_t *, const char *const *, const char *const *);
+static void	spool_write(const char *, const char *);
+static int	spool_leftovers(const struct fixture *);
 
 static int
 setup(void **state)
@@ -300,7 +304,7 @@ test_record_no_store(void **state)
 	mtasts_ctx_close(ctx);
 }
 
-/* The cost on the delivery path: one UPSERT on a warm store. */
+/* The cost on the delivery path: one spool append on a warm store. */
 static void
 test_record_speed(void **state)
 {
@@ -332,6 +336,224 @@ test_record_speed(void **state)
 	    "store, %d results)\n", us, n);
 	/* target 50 us; the bound leaves room for sanitizers and slow CI */
 	assert_true(us < 500.0);
+}
+
+/* ------------------------------------------------------------ spool */
+
+static void
+spool_write(const char *path, const char *text)
+{
+	FILE	*fp;
+
+	assert_non_null(fp = fopen(path, "a"));
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static int
+spool_leftovers(const struct fixture *f)
+{
+	char	 cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "ls %s | grep -q 'store.db.tlsrpt'",
+	    f->dir);
+	return system(cmd) == 0;
+}
+
+/* Recorded results are lines in the spool until read, then exact rows. */
+static void
+test_spool_fold_counts(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*st = ctx_store(f->ctx);
+	struct tally	 t;
+	struct stat	 sb;
+	const char	*spool;
+	long long	 today = (long long)(time(NULL) / 86400);
+	char		 line[TLSRPT_SPOOL_LINE_MAX];
+	int		 i;
+
+	record(f->ctx, "example.org", MTASTS_POLICY_STS, "mx1.example.org",
+	    "192.0.2.1", NULL, MTASTS_RESULT_SUCCESS, NULL);
+	assert_non_null(spool = store_tlsrpt_spool(st));
+	assert_int_equal(stat(spool, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0660);
+	for (i = 0; i < 4; i++)
+		record(f->ctx, "example.org", MTASTS_POLICY_STS,
+		    "mx1.example.org", "192.0.2.1", NULL,
+		    MTASTS_RESULT_SUCCESS, NULL);
+	/* another day, and a detail with the separators escaped */
+	assert_true(tlsrpt_spool_line(store_tlsrpt_spool_tag(st),
+	    &(struct store_tlsrpt_row){
+	    .day = today - 3, .domain = "example.org", .policy_type = "sts",
+	    .result = "validation-failure", .detail = "a\tb\\c\nd" },
+	    line, sizeof(line)) > 0);
+	spool_write(spool, line);
+	spool_write(spool, line);
+	assert_int_equal(tlsrpt_spool_line(store_tlsrpt_spool_tag(st),
+	    &(struct store_tlsrpt_row){
+	    .day = 1, .domain = "example.org", .policy_type = "sts",
+	    .result = "success" }, line, 20), -1);
+	/* nothing is in the table before the fold */
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(store_tlsrpt_day(st, today, tally_row, &t),
+	    MTASTS_OK);
+	assert_int_equal(t.total, 5);
+	assert_int_equal(t.rows, 1);
+	assert_non_null(strstr(t.seen, "example.org|sts|success|"
+	    "mx1.example.org|192.0.2.1||=5\n"));
+	assert_false(spool_leftovers(f));
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(store_tlsrpt_day(st, today - 3, tally_row, &t),
+	    MTASTS_OK);
+	assert_int_equal(t.total, 2);
+	assert_non_null(strstr(t.seen, "|a\tb\\c\nd=2\n"));
+	/* folded once: reading again counts nothing twice */
+	record(f->ctx, "example.org", MTASTS_POLICY_STS, "mx1.example.org",
+	    "192.0.2.1", NULL, MTASTS_RESULT_SUCCESS, NULL);
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(store_tlsrpt_day(st, today, tally_row, &t),
+	    MTASTS_OK);
+	assert_int_equal(t.total, 6);
+	/* purge folds first: old spooled days go too */
+	assert_true(tlsrpt_spool_line(store_tlsrpt_spool_tag(st),
+	    &(struct store_tlsrpt_row){
+	    .day = today - 9, .domain = "old.example", .policy_type = "sts",
+	    .result = "success" }, line, sizeof(line)) > 0);
+	spool_write(spool, line);
+	assert_int_equal(store_tlsrpt_purge(st, today - 1), MTASTS_OK);
+	assert_false(spool_leftovers(f));
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(store_tlsrpt_day(st, today - 9, tally_row, &t),
+	    MTASTS_OK);
+	assert_int_equal(t.rows, 0);
+}
+
+/* A line that does not parse is skipped; the others are counted. */
+static void
+test_spool_malformed(void **state)
+{
+	static const char *const bad[] = {
+		"garbage\n",
+		"2\t-\t20000\texample.org\tsts\tsuccess\t\t\t\t\n",
+		"1\t-\tx20000\texample.org\tsts\tsuccess\t\t\t\t\n",
+		"1\t-\t-5\texample.org\tsts\tsuccess\t\t\t\t\n",
+		"1\t-\t20000\t\tsts\tsuccess\t\t\t\t\n",
+		"1\t-\t20000\texample.org\tSTS!\tsuccess\t\t\t\t\n",
+		"1\t-\t20000\texample.org\tsts\tsuccess\t\t\t\n",
+		"1\t-\t20000\texample.org\tsts\tsuccess\t\t\t\t\t\n",
+		"1\t-\t20000\texample.org\tsts\tsuccess\t\t\t\tbad\\q\n",
+		NULL };
+	struct fixture	*f = *state;
+	struct store	*st = ctx_store(f->ctx);
+	struct store_tlsrpt_row r;
+	struct tally	 t;
+	const char	*spool, *tag;
+	char		 buf[256];
+	int		 i;
+
+	assert_non_null(spool = store_tlsrpt_spool(st));
+	for (i = 0; bad[i] != NULL; i++) {
+		snprintf(buf, sizeof(buf), "%s", bad[i]);
+		if (tlsrpt_spool_parse(buf, strlen(buf), &tag, &r) == 0)
+			fail_msg("line %d parsed", i);
+		spool_write(spool, bad[i]);
+		spool_write(spool, "1\t-\t20000\texample.org\tsts\tsuccess"
+		    "\tmx.example.org\t\t\t\n");
+	}
+	/* a last line cut short (no LF) is malformed too */
+	spool_write(spool, "1\t-\t20000\texample.org\tsts\tsuccess\t\t\t");
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(store_tlsrpt_day(st, 20000, tally_row, &t),
+	    MTASTS_OK);
+	assert_int_equal(t.total, 9);
+	assert_int_equal(t.rows, 1);
+	assert_false(spool_leftovers(f));
+}
+
+/* Ten processes appending 500 results each at once lose none. */
+static void
+test_spool_concurrent(void **state)
+{
+	struct fixture			*f = *state;
+	struct mtasts_tlsrpt_result	 r;
+	struct mtasts_ctx		*ctx;
+	struct tally			 t;
+	pid_t				 pid[10];
+	int				 i, j, status, bad;
+
+	memset(&r, 0, sizeof(r));
+	r.domain = "example.org";
+	r.mx_host = "mx.example.org";
+	for (i = 0; i < 10; i++) {
+		assert_true((pid[i] = fork()) != -1);
+		if (pid[i] != 0)
+			continue;
+		bad = mtasts_ctx_open(f->conf, NULL, NULL, MTASTS_LOG_ERR,
+		    &ctx, NULL) != MTASTS_OK;
+		for (j = 0; !bad && j < 500; j++) {
+			r.result = j % 2 ? MTASTS_RESULT_SUCCESS :
+			    MTASTS_RESULT_CERT_EXPIRED;
+			bad = mtasts_tlsrpt_record(ctx, &r) != MTASTS_OK;
+			/* a reader folding meanwhile loses nothing either */
+			if (i == 0 && j % 100 == 50)
+				bad = store_tlsrpt_fold(ctx_store(ctx)) !=
+				    MTASTS_OK;
+		}
+		if (!bad)
+			mtasts_ctx_close(ctx);
+		_exit(bad);
+	}
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(store_tlsrpt_day(ctx_store(f->ctx),
+	    (long long)(time(NULL) / 86400), tally_row, &t), MTASTS_OK);
+	assert_int_equal(t.total, 5000);
+	assert_int_equal(t.rows, 2);
+	assert_non_null(strstr(t.seen,
+	    "example.org|sts|success|mx.example.org|||=2500"));
+	assert_false(spool_leftovers(f));
+}
+
+/* No spool, an empty one, or a fold's leftover: folding is harmless. */
+static void
+test_spool_empty(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*st = ctx_store(f->ctx);
+	struct tally	 t;
+	const char	*spool;
+	char		 path[256];
+
+	assert_non_null(spool = store_tlsrpt_spool(st));
+	assert_int_equal(access(spool, F_OK), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(store_tlsrpt_fold(st), MTASTS_OK);
+	spool_write(spool, "");
+	assert_int_equal(store_tlsrpt_fold(st), MTASTS_OK);
+	assert_false(spool_leftovers(f));
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(store_tlsrpt_day(st, 20000, tally_row, &t),
+	    MTASTS_OK);
+	assert_int_equal(t.rows, 0);
+	/* a file a failed fold left behind is taken by the next one */
+	snprintf(path, sizeof(path), "%s.fold-1-2.3", spool);
+	spool_write(path, "1\t-\t20000\texample.org\tsts\tsuccess"
+	    "\t\t\t\t\n");
+	/* lines of a store file since deleted and created again: dropped */
+	spool_write(spool, "1\tfeed-1.2\t20000\texample.org\tsts\tsuccess"
+	    "\t\t\t\t\n");
+	assert_int_equal(store_tlsrpt_fold(st), MTASTS_OK);
+	assert_false(spool_leftovers(f));
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(store_tlsrpt_day(st, 20000, tally_row, &t),
+	    MTASTS_OK);
+	/* "-": a file system without birth times, where any tag matches */
+	assert_int_equal(t.total,
+	    strcmp(store_tlsrpt_spool_tag(st), "-") == 0 ? 2 : 1);
 }
 
 /* A version 1 database (policy cache only) is upgraded in place. */
@@ -783,6 +1005,14 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_record_no_store, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_record_speed, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_spool_fold_counts, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_spool_malformed, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_spool_concurrent, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_spool_empty, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_migration, setup,
 		    teardown),
