@@ -33,10 +33,10 @@
 
 #include <sqlite3.h>
 
+#include "fs.h"
 #include "store.h"
 #include "tlsrpt.h"
 
-#define STORE_FILE_MODE	0660
 
 /* Statements kept on the handle; the index names them. */
 enum store_sql {
@@ -239,19 +239,17 @@ store_close(struct store *st)
 }
 
 /*
- * Creates a missing database file with STORE_FILE_MODE, owned by the
+ * Creates a missing database file with FS_SHARED_MODE, owned by the
  * folder's owner when root creates it; an existing one is left as it is.
  * SQLite's own -wal and -shm files copy its mode and owner.
  */
 static int
 store_create_file(const char *path, const struct logger *lg)
 {
-	struct stat	 sb;
-	char		*dir, *slash;
-	int		 fd;
+	int	fd;
 
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    STORE_FILE_MODE);
+	    FS_SHARED_MODE);
 	if (fd == -1) {
 		if (errno == EEXIST)
 			return MTASTS_OK;
@@ -259,19 +257,7 @@ store_create_file(const char *path, const struct logger *lg)
 		    strerror(errno));
 		return MTASTS_ESTORE;
 	}
-	if (fchmod(fd, STORE_FILE_MODE) == -1)
-		log_warn(lg, "store %s: chmod: %s", path, strerror(errno));
-	if (geteuid() == 0 && (dir = strdup(path)) != NULL) {
-		if ((slash = strrchr(dir, '/')) != NULL)
-			*(slash == dir ? slash + 1 : slash) = '\0';
-		else
-			strcpy(dir, ".");
-		if (stat(dir, &sb) == 0 && (sb.st_uid != 0 || sb.st_gid != 0) &&
-		    fchown(fd, sb.st_uid, sb.st_gid) == -1)
-			log_warn(lg, "store %s: chown: %s", path,
-			    strerror(errno));
-		free(dir);
-	}
+	fs_share_new_file(fd, path, lg);
 	close(fd);
 	return MTASTS_OK;
 }

@@ -36,9 +36,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fs.h"
 #include "tlsrpt.h"
 
-#define SPOOL_FILE_MODE	0660
 #define SPOOL_TRIES	8
 #define SPOOL_NFIELDS	10
 #define SPOOL_TAG_MAX	63
@@ -180,7 +180,7 @@ spool_open(const char *path, const struct logger *lg)
 }
 
 /*
- * Creates the spool with SPOOL_FILE_MODE whatever the umask; when root
+ * Creates the spool with FS_SHARED_MODE whatever the umask; when root
  * creates it, it goes to the owner and group of its folder, as the store
  * file does, so that the MTA user can append to it. -1 with EEXIST when
  * another process created it first.
@@ -188,28 +188,13 @@ spool_open(const char *path, const struct logger *lg)
 static int
 spool_create(const char *path, const struct logger *lg)
 {
-	struct stat	 sb;
-	char		*dir, *slash;
-	int		 fd;
+	int	fd;
 
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, SPOOL_FILE_MODE);
+	    O_CLOEXEC, FS_SHARED_MODE);
 	if (fd == -1)
 		return -1;
-	if (fchmod(fd, SPOOL_FILE_MODE) == -1)
-		log_warn(lg, "tlsrpt spool %s: chmod: %s", path,
-		    strerror(errno));
-	if (geteuid() == 0 && (dir = strdup(path)) != NULL) {
-		if ((slash = strrchr(dir, '/')) != NULL)
-			*(slash == dir ? slash + 1 : slash) = '\0';
-		else
-			strcpy(dir, ".");
-		if (stat(dir, &sb) == 0 && (sb.st_uid != 0 || sb.st_gid != 0) &&
-		    fchown(fd, sb.st_uid, sb.st_gid) == -1)
-			log_warn(lg, "tlsrpt spool %s: chown: %s", path,
-			    strerror(errno));
-		free(dir);
-	}
+	fs_share_new_file(fd, path, lg);
 	return fd;
 }
 
