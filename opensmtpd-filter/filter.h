@@ -5,6 +5,7 @@
 #ifndef FILTER_FILTER_H
 #define FILTER_FILTER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mtasts.h"
@@ -50,6 +51,16 @@ void	smtpout_expect(const char *domain, const struct mtasts_policy *p,
 void	smtpout_refused(const char *domain, const struct mtasts_policy *p,
 	    char **hosts, size_t n);
 void	smtpout_close(void);
+
+/*
+ * mxcache.c: MX sets of recent answers, each used for at most 60 s.
+ * mxcache_get() gives the set of domain (normalised) when one is fresh
+ * (1; hosts stay the cache's and are valid until the next mxcache_put()
+ * or mxcache_clear()), else 0. mxcache_put() keeps a copy of an answer.
+ */
+int	mxcache_get(const char *domain, char ***hosts, size_t *n);
+void	mxcache_put(const char *domain, char **hosts, size_t n);
+void	mxcache_clear(void);
 
 /* refresh.c: proactive refresh of cached policies every secs seconds. */
 int	refresh_start(unsigned secs);

@@ -3,6 +3,11 @@
  * (RFC 8461) to outgoing mail. Options, the engine context, the libevent
  * loop over smtpd's pipe and the engine's descriptor, and the log.
  *
+ * Answers to smtpd are buffered (proto.c): the first line queued in a
+ * loop iteration makes ev_flush active, which libevent runs after the
+ * callbacks already active in that iteration, so each batch of input
+ * and of engine callbacks is answered with one write(2).
+ *
  * The loop ends only when smtpd closes our stdin (or stdout): bad input,
  * store and resolver failures are logged and survived, because smtpd
  * shuts down when its filter exits.
@@ -31,12 +36,14 @@ static int			log_syslog;
 static char			inbuf[PROTO_LINE_MAX + 1];
 static size_t			inlen;
 static int			indiscard;	/* inside an overlong line */
-static struct event		ev_stdin, ev_engine;
+static struct event		ev_stdin, ev_engine, ev_flush;
 
 static void	 usage(void) __attribute__((noreturn));
 static void	 main_log_cb(void *, enum mtasts_loglevel, const char *);
 static void	 main_on_stdin(int, short, void *);
 static void	 main_on_engine(int, short, void *);
+static void	 main_on_pending(void);
+static void	 main_on_flush(int, short, void *);
 static void	 main_lines(void);
 static void	 main_line(char *);
 
@@ -172,6 +179,20 @@ main_on_engine(int fd, short what, void *arg)
 		filter_log(MTASTS_LOG_WARN, "engine: %s", mtasts_strerror(rc));
 }
 
+/* The first line was queued: write it (and what follows) this iteration. */
+static void
+main_on_pending(void)
+{
+	event_active(&ev_flush, EV_TIMEOUT, 1);
+}
+
+static void
+main_on_flush(int fd, short what, void *arg)
+{
+	if (proto_flush() == -1)
+		filter_stop();
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -246,6 +267,8 @@ main(int argc, char *argv[])
 	}
 	event_set(&ev_engine, fd, EV_READ | EV_PERSIST, main_on_engine, NULL);
 	event_add(&ev_engine, NULL);
+	event_set(&ev_flush, -1, 0, main_on_flush, NULL);
+	proto_on_pending(main_on_pending);
 	if (refresh > 0)
 		refresh_start(refresh);
 
@@ -254,9 +277,11 @@ main(int argc, char *argv[])
 	filter_log(MTASTS_LOG_INFO, "started; routing table %s", tpath);
 	event_dispatch();
 
+	proto_flush();
 	filter_log(MTASTS_LOG_INFO, "smtpd closed the pipe; exiting");
 	refresh_stop();
 	smtpout_close();
+	mxcache_clear();
 	event_del(&ev_engine);
 	event_del(&ev_stdin);
 	mtasts_ctx_close(filter.ctx);

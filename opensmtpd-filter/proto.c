@@ -2,10 +2,18 @@
  * proto.c - the smtpd filter protocol: parse one input line, write the
  * registrations and the filter results (see proto.h). Nothing here exits:
  * smtpd shuts down when its filter dies, so bad input is only reported.
+ *
+ * Output is buffered: proto_printf() appends a line, proto_flush() writes
+ * everything. main.c flushes from an event it makes active when the
+ * buffer stops being empty, which runs after the callbacks of that loop
+ * iteration (input lines, engine callbacks): one write per batch, and
+ * nothing waits past the iteration that wrote it. The buffer is flushed
+ * early when a line might not fit.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +30,14 @@ static int	 proto_event_name(const char *);
 static const char *proto_parse_config(char *, struct proto_line *);
 static const char *proto_parse_event(char *, struct proto_line *);
 static int	 proto_write(const char *, size_t);
+
+#define PROTO_LINE_OUT	1024		/* a line out is cut to this */
+#define PROTO_OUT_SIZE	(64 * 1024)	/* buffered output */
+
+static char	 proto_out[PROTO_OUT_SIZE];
+static size_t	 proto_outlen;
+static int	 proto_broken;		/* a write failed: smtpd is gone */
+static void	(*proto_pending_cb)(void);
 
 static const char *const proto_registrations[] = {
 	"filter|smtp-in|rcpt-to",
@@ -184,16 +200,29 @@ proto_parse(char *line, struct proto_line *out)
 	}
 }
 
-/* Writes all of buf to stdout (blocking): -1 when the pipe is gone. */
+/*
+ * Writes all of buf to stdout: -1 when the pipe is gone. stdout is
+ * blocking as smtpd gives it; should it be non-blocking, EAGAIN waits in
+ * poll() until smtpd reads.
+ */
 static int
 proto_write(const char *buf, size_t len)
 {
-	ssize_t	n;
+	struct pollfd	pfd;
+	ssize_t		n;
 
 	while (len > 0) {
 		if ((n = write(STDOUT_FILENO, buf, len)) == -1) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR)
 				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				pfd.fd = STDOUT_FILENO;
+				pfd.events = POLLOUT;
+				pfd.revents = 0;
+				if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
+					return -1;
+				continue;
+			}
 			return -1;
 		}
 		buf += n;
@@ -202,25 +231,56 @@ proto_write(const char *buf, size_t len)
 	return 0;
 }
 
+void
+proto_on_pending(void (*cb)(void))
+{
+	proto_pending_cb = cb;
+}
+
+int
+proto_flush(void)
+{
+	int	rc;
+
+	if (proto_broken)
+		return -1;
+	if (proto_outlen == 0)
+		return 0;
+	rc = proto_write(proto_out, proto_outlen);
+	proto_outlen = 0;
+	if (rc == -1)
+		proto_broken = 1;
+	return rc;
+}
+
 int
 proto_printf(const char *fmt, ...)
 {
-	char	 buf[1024];
+	char	*buf;
 	va_list	 ap;
-	int	 n;
+	int	 n, was_empty = proto_outlen == 0;
 
+	if (sizeof(proto_out) - proto_outlen < PROTO_LINE_OUT &&
+	    proto_flush() == -1)
+		return -1;
+	if (proto_broken)
+		return -1;
+	buf = proto_out + proto_outlen;
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	n = vsnprintf(buf, PROTO_LINE_OUT - 1, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return -1;
-	if ((size_t)n > sizeof(buf) - 2)
-		n = sizeof(buf) - 2;	/* a reply is short; cut, never overflow */
+	if (n > PROTO_LINE_OUT - 2)
+		n = PROTO_LINE_OUT - 2;	/* cut, never overflow */
 	for (int i = 0; i < n; i++)
 		if (buf[i] == '\n' || buf[i] == '\r')
 			buf[i] = ' ';
 	buf[n++] = '\n';
-	return proto_write(buf, (size_t)n);
+	proto_outlen += (size_t)n;
+	if (was_empty && proto_pending_cb != NULL)
+		proto_pending_cb();
+	return 0;
 }
 
 int
@@ -232,7 +292,9 @@ proto_register(void)
 	    sizeof(proto_registrations[0]); i++)
 		if (proto_printf("register|%s", proto_registrations[i]) == -1)
 			return -1;
-	return proto_printf("register|ready");
+	if (proto_printf("register|ready") == -1)
+		return -1;
+	return proto_flush();
 }
 
 /* Protocol 0.5 and later put the session before the token. */

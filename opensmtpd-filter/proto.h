@@ -38,9 +38,19 @@ struct proto_line {
 /* Parses line (NUL-terminated, no newline) in place into out. */
 void	proto_parse(char *line, struct proto_line *out);
 
-/* Writes one line (a newline is added) to stdout; -1 when smtpd is gone. */
+/*
+ * Queues one line (a newline is added) for stdout; -1 when smtpd is gone.
+ * The line is written by proto_flush(), or earlier when the buffer is
+ * full.
+ */
 int	proto_printf(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
+/* Writes every queued line (waits until smtpd takes them); -1 when
+ * smtpd is gone. */
+int	proto_flush(void);
+/* cb runs when a line is queued into an empty buffer: the caller must
+ * then call proto_flush() before its event loop waits again. */
+void	proto_on_pending(void (*cb)(void));
 
 /* The registration lines for the events filter-mtasts uses. */
 int	proto_register(void);

@@ -19,6 +19,9 @@
  * delivered despite TLS failures; smtpd.conf routes it around the TLS
  * action.
  *
+ * MX sets come from mxcache.c when an answer for the domain is less than
+ * 60 s old, from DNS otherwise.
+ *
  * Refusals of an MX set outside the policy are recorded for TLS-RPT, and
  * accepted policy domains are handed to smtpout.c, which attributes the
  * smtp-out sessions to them.
@@ -61,6 +64,7 @@ static struct rsess	*rsess_list;
 static int	 rcpt_domain(const char *, char *, size_t);
 static void	 rcpt_on_policy(void *, int, struct mtasts_answer *);
 static void	 rcpt_on_mx(void *, int, char **, size_t);
+static void	 rcpt_on_mx_dns(void *, int, char **, size_t);
 static void	 rcpt_enforce(struct rcpt *, int, char **, size_t);
 static void	 rcpt_testing(struct rcpt *, int, char **, size_t);
 static size_t	 rcpt_hosts(const struct rcpt *, char **, size_t, char *,
@@ -210,6 +214,8 @@ static void
 rcpt_on_policy(void *arg, int err, struct mtasts_answer *ans)
 {
 	struct rcpt	*r = arg;
+	char		**hosts;
+	size_t		  n;
 
 	if (err != MTASTS_OK) {
 		filter_log(MTASTS_LOG_WARN, "%s: policy lookup failed: %s;"
@@ -234,9 +240,24 @@ rcpt_on_policy(void *arg, int err, struct mtasts_answer *ans)
 		rcpt_free(r);
 		return;
 	}
-	if (mtasts_mx_lookup_async(filter.ctx, r->domain, rcpt_on_mx, r) !=
-	    MTASTS_OK)
+	if (mxcache_get(r->domain, &hosts, &n)) {
+		rcpt_on_mx(r, MTASTS_OK, hosts, n);
+		return;
+	}
+	if (mtasts_mx_lookup_async(filter.ctx, r->domain, rcpt_on_mx_dns,
+	    r) != MTASTS_OK)
 		rcpt_on_mx(r, MTASTS_ENOMEM, NULL, 0);
+}
+
+/* An MX set from DNS: keep it for the next recipients, then decide. */
+static void
+rcpt_on_mx_dns(void *arg, int err, char **hosts, size_t n)
+{
+	struct rcpt	*r = arg;
+
+	if (err == MTASTS_OK)
+		mxcache_put(r->domain, hosts, n);
+	rcpt_on_mx(r, err, hosts, n);
 }
 
 static void

@@ -20,7 +20,11 @@
  * sts with a policy, no-policy-found without.
  *
  * The MX addresses of the domains accepted at RCPT TO are looked up with
- * libevent's resolver (resolv.conf, as smtpd's own), without blocking.
+ * libevent's resolver (resolv.conf, as smtpd's own), without blocking,
+ * only when a host is new to the domain's entry or its addresses are
+ * older than EXP_ADDR_TTL (5 minutes; 30 s after a failed lookup): a
+ * per-host cache inside the EXP_MAX entries, so bounded as they are.
+ * An address change is thus seen within 5 minutes.
  */
 #include <sys/socket.h>
 
@@ -44,6 +48,8 @@
 #define EXP_HOSTS	8	/* MX hosts per domain */
 #define EXP_ADDRS	8	/* addresses per MX host */
 #define EXP_TTL		(5 * 86400)	/* smtpd keeps mail 4 days */
+#define EXP_ADDR_TTL	300	/* seconds an MX host's addresses are kept */
+#define EXP_ADDR_RETRY	30	/* seconds before a failed lookup is redone */
 #define ADDR_MAX	64	/* an address in text */
 
 struct out {
@@ -66,6 +72,7 @@ struct exp_host {
 	int		 match;		/* matches a policy pattern */
 	char		 addr[EXP_ADDRS][ADDR_MAX];
 	size_t		 naddr;
+	time_t		 fresh_until;	/* addresses (or lookup) good till */
 };
 
 /* A policy domain accepted at RCPT TO, with its MX set. */
@@ -79,11 +86,11 @@ struct exp {
 	struct exp	*next;
 };
 
-/* One address lookup in flight. */
+/* One address lookup in flight, for host name of entry e. */
 struct exp_q {
 	struct exp	*e;
 	unsigned	 gen;
-	size_t		 h;
+	char		 name[MTASTS_NAME_MAX + 1];
 };
 
 /* One result waiting for the domain's policy type. */
@@ -111,6 +118,8 @@ static void		 smtpout_tlsrpt_result(const struct out *,
 static void		 smtpout_tlsrpt_orphan(const struct out *);
 static struct exp	*smtpout_exp_find(const char *);
 static struct exp	*smtpout_exp_by_addr(const char *, size_t *);
+static void		 smtpout_exp_hosts(struct exp *,
+			    const struct mtasts_policy *, char **, size_t);
 static void		 smtpout_exp_resolve(struct exp *, size_t);
 static void		 smtpout_exp_on_addr(int, struct evutil_addrinfo *,
 			    void *);
@@ -469,11 +478,41 @@ smtpout_exp_by_addr(const char *addr, size_t *hp)
 	return best;
 }
 
+/*
+ * Keeps what e knows of the MX hosts that are still in hosts (their
+ * addresses and when to look them up again), in the new order.
+ */
+static void
+smtpout_exp_hosts(struct exp *e, const struct mtasts_policy *p,
+    char **hosts, size_t n)
+{
+	struct exp_host	 old[EXP_HOSTS];
+	size_t		 i, j, nold = e->nhost;
+
+	memcpy(old, e->host, nold * sizeof(old[0]));
+	e->nhost = n < EXP_HOSTS ? n : EXP_HOSTS;
+	for (i = 0; i < e->nhost; i++) {
+		for (j = 0; j < nold; j++)
+			if (strcmp(old[j].name, hosts[i]) == 0)
+				break;
+		if (j < nold)
+			e->host[i] = old[j];
+		else {
+			memset(&e->host[i], 0, sizeof(e->host[i]));
+			smtpout_copy(e->host[i].name,
+			    sizeof(e->host[i].name), hosts[i]);
+		}
+		e->host[i].match = p != NULL &&
+		    mtasts_policy_match(p, hosts[i]) == 1;
+	}
+}
+
 void
 smtpout_expect(const char *domain, const struct mtasts_policy *p,
     int enforce, char **hosts, size_t n)
 {
 	struct exp	*e, **pp, *old;
+	time_t		 now = time(NULL);
 	size_t		 i;
 
 	if ((e = smtpout_exp_find(domain)) == NULL) {
@@ -488,25 +527,22 @@ smtpout_expect(const char *domain, const struct mtasts_policy *p,
 			exp_count--;
 			e = old;
 			e->gen++;
+			e->nhost = 0;
 		} else if ((e = calloc(1, sizeof(*e))) == NULL)
 			return;
 		smtpout_copy(e->domain, sizeof(e->domain), domain);
 		e->next = exp_list;
 		exp_list = e;
 		exp_count++;
-	} else
-		e->gen++;
-	e->enforce = enforce;
-	e->when = time(NULL);
-	e->nhost = n < EXP_HOSTS ? n : EXP_HOSTS;
-	for (i = 0; i < e->nhost; i++) {
-		smtpout_copy(e->host[i].name, sizeof(e->host[i].name),
-		    hosts[i]);
-		e->host[i].match = p != NULL &&
-		    mtasts_policy_match(p, hosts[i]) == 1;
-		e->host[i].naddr = 0;
-		smtpout_exp_resolve(e, i);
 	}
+	e->enforce = enforce;
+	e->when = now;
+	smtpout_exp_hosts(e, p, hosts, n);
+	for (i = 0; i < e->nhost; i++)
+		if (e->host[i].fresh_until <= now) {
+			e->host[i].fresh_until = now + EXP_ADDR_TTL;
+			smtpout_exp_resolve(e, i);
+		}
 }
 
 static void
@@ -525,7 +561,7 @@ smtpout_exp_resolve(struct exp *e, size_t h)
 		return;
 	q->e = e;
 	q->gen = e->gen;
-	q->h = h;
+	smtpout_copy(q->name, sizeof(q->name), e->host[h].name);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -538,17 +574,24 @@ static void
 smtpout_exp_on_addr(int err, struct evutil_addrinfo *res, void *arg)
 {
 	struct exp_q		*q = arg;
-	struct exp_host		*h;
+	struct exp_host		*h = NULL;
 	struct evutil_addrinfo	*ai;
 	const void		*in;
+	size_t			 i;
 
-	if (err != 0 || q->e->gen != q->gen || q->h >= q->e->nhost) {
+	if (err != EVUTIL_EAI_CANCEL && q->e->gen == q->gen)
+		for (i = 0; i < q->e->nhost && h == NULL; i++)
+			if (strcmp(q->e->host[i].name, q->name) == 0)
+				h = &q->e->host[i];
+	if (err != 0 || h == NULL) {
 		if (err != 0 && err != EVUTIL_EAI_CANCEL)
 			filter_log(MTASTS_LOG_DEBUG, "tlsrpt: address lookup "
 			    "failed: %s", evutil_gai_strerror(err));
+		if (err != 0 && h != NULL)
+			h->fresh_until = time(NULL) + EXP_ADDR_RETRY;
 		goto done;
 	}
-	h = &q->e->host[q->h];
+	h->naddr = 0;
 	for (ai = res; ai != NULL && h->naddr < EXP_ADDRS; ai = ai->ai_next) {
 		if (ai->ai_family == AF_INET)
 			in = &((struct sockaddr_in *)ai->ai_addr)->sin_addr;
@@ -560,6 +603,7 @@ smtpout_exp_on_addr(int err, struct evutil_addrinfo *res, void *arg)
 		    ADDR_MAX) != NULL)
 			h->naddr++;
 	}
+	h->fresh_until = time(NULL) + EXP_ADDR_TTL;
 	filter_log(MTASTS_LOG_DEBUG, "tlsrpt: %s: MX %s has %zu address(es)",
 	    q->e->domain, h->name, h->naddr);
 done:
