@@ -127,3 +127,43 @@ mxset_on_mx(void *arg, int err, struct dns_mx *mx, size_t nmx)
 	mtasts_mx_free(hosts, n);
 	free(q);
 }
+
+/*
+ * Host addresses, for an adapter that must know which MX host an address
+ * belongs to (the OpenSMTPD filter's TLS-RPT attribution).
+ */
+struct addrq {
+	mtasts_addrs_cb	*cb;
+	void		*arg;
+};
+
+static void
+mxset_on_addrs(void *arg, int err, char **v, size_t n)
+{
+	struct addrq	*q = arg;
+
+	q->cb(q->arg, err, v, n);
+	free(q);
+}
+
+int
+mtasts_addrs_lookup_async(struct mtasts_ctx *ctx, const char *host,
+    mtasts_addrs_cb *cb, void *arg)
+{
+	struct addrq	*q;
+	struct dns	*dns;
+	char		 name[MTASTS_NAME_MAX + 1];
+
+	if (mtasts_name_normalize(host, 0, name) != MTASTS_OK)
+		return MTASTS_EINVAL;
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return MTASTS_ENOMEM;
+	q->cb = cb;
+	q->arg = arg;
+	if ((dns = ctx_dns(ctx)) == NULL ||
+	    dns_addrs_async(dns, name, mxset_on_addrs, q) != MTASTS_OK) {
+		free(q);
+		cb(arg, MTASTS_EDNS, NULL, 0);
+	}
+	return MTASTS_OK;
+}

@@ -19,20 +19,16 @@
  * The policy type comes from resolving the domain (the cache answers):
  * sts with a policy, no-policy-found without.
  *
- * The MX addresses of the domains accepted at RCPT TO are looked up with
- * libevent's resolver (resolv.conf, as smtpd's own), without blocking,
+ * The MX addresses of the domains accepted at RCPT TO are looked up
+ * through the engine's resolver (mtasts_addrs_lookup_async), without
+ * blocking,
  * only when a host is new to the domain's entry or its addresses are
  * older than EXP_ADDR_TTL (5 minutes; 30 s after a failed lookup): a
  * per-host cache inside the EXP_MAX entries, so bounded as they are.
  * An address change is thus seen within 5 minutes.
  */
-#include <sys/socket.h>
 
-#include <arpa/inet.h>
 #include <event.h>
-#include <event2/dns.h>
-#include <event2/util.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,7 +101,6 @@ struct rec {
 static struct out		*out_list;
 static struct exp		*exp_list;
 static size_t			 exp_count;
-static struct evdns_base	*exp_dns;
 
 static struct out	*smtpout_find(uint64_t, int);
 static void		 smtpout_copy(char *, size_t, const char *);
@@ -121,8 +116,7 @@ static struct exp	*smtpout_exp_by_addr(const char *, size_t *);
 static void		 smtpout_exp_hosts(struct exp *,
 			    const struct mtasts_policy *, char **, size_t);
 static void		 smtpout_exp_resolve(struct exp *, size_t);
-static void		 smtpout_exp_on_addr(int, struct evutil_addrinfo *,
-			    void *);
+static void		 smtpout_exp_on_addr(void *, int, char **, size_t);
 static void		 smtpout_record(const char *, const char *,
 			    const char *, const char *, enum mtasts_result,
 			    const char *);
@@ -548,67 +542,45 @@ smtpout_expect(const char *domain, const struct mtasts_policy *p,
 static void
 smtpout_exp_resolve(struct exp *e, size_t h)
 {
-	struct evutil_addrinfo	 hints;
-	struct exp_q		*q;
+	struct exp_q	*q;
 
-	if (exp_dns == NULL && (exp_dns = evdns_base_new(filter.base,
-	    EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL) {
-		filter_log(MTASTS_LOG_WARN, "tlsrpt: cannot start the address"
-		    " resolver; failed sessions cannot be attributed");
-		return;
-	}
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return;
 	q->e = e;
 	q->gen = e->gen;
 	smtpout_copy(q->name, sizeof(q->name), e->host[h].name);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
 	/* the callback frees q, also when it runs at once */
-	evdns_getaddrinfo(exp_dns, e->host[h].name, "25", &hints,
-	    smtpout_exp_on_addr, q);
+	if (mtasts_addrs_lookup_async(filter.ctx, q->name, smtpout_exp_on_addr,
+	    q) != MTASTS_OK)
+		free(q);
 }
 
 static void
-smtpout_exp_on_addr(int err, struct evutil_addrinfo *res, void *arg)
+smtpout_exp_on_addr(void *arg, int err, char **addrs, size_t n)
 {
-	struct exp_q		*q = arg;
-	struct exp_host		*h = NULL;
-	struct evutil_addrinfo	*ai;
-	const void		*in;
-	size_t			 i;
+	struct exp_q	*q = arg;
+	struct exp_host	*h = NULL;
+	size_t		 i;
 
-	if (err != EVUTIL_EAI_CANCEL && q->e->gen == q->gen)
+	if (q->e->gen == q->gen)
 		for (i = 0; i < q->e->nhost && h == NULL; i++)
 			if (strcmp(q->e->host[i].name, q->name) == 0)
 				h = &q->e->host[i];
-	if (err != 0 || h == NULL) {
-		if (err != 0 && err != EVUTIL_EAI_CANCEL)
-			filter_log(MTASTS_LOG_DEBUG, "tlsrpt: address lookup "
-			    "failed: %s", evutil_gai_strerror(err));
-		if (err != 0 && h != NULL)
-			h->fresh_until = time(NULL) + EXP_ADDR_RETRY;
+	if (h == NULL)
+		goto done;
+	if (err != MTASTS_OK) {
+		filter_log(MTASTS_LOG_DEBUG, "tlsrpt: address lookup of %s "
+		    "failed: %s", q->name, mtasts_strerror(err));
+		h->fresh_until = time(NULL) + EXP_ADDR_RETRY;
 		goto done;
 	}
 	h->naddr = 0;
-	for (ai = res; ai != NULL && h->naddr < EXP_ADDRS; ai = ai->ai_next) {
-		if (ai->ai_family == AF_INET)
-			in = &((struct sockaddr_in *)ai->ai_addr)->sin_addr;
-		else if (ai->ai_family == AF_INET6)
-			in = &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
-		else
-			continue;
-		if (inet_ntop(ai->ai_family, in, h->addr[h->naddr],
-		    ADDR_MAX) != NULL)
-			h->naddr++;
-	}
+	for (i = 0; i < n && h->naddr < EXP_ADDRS; i++)
+		smtpout_copy(h->addr[h->naddr++], ADDR_MAX, addrs[i]);
 	h->fresh_until = time(NULL) + EXP_ADDR_TTL;
 	filter_log(MTASTS_LOG_DEBUG, "tlsrpt: %s: MX %s has %zu address(es)",
 	    q->e->domain, h->name, h->naddr);
 done:
-	if (res != NULL)
-		evutil_freeaddrinfo(res);
 	free(q);
 }
 
@@ -617,9 +589,6 @@ smtpout_close(void)
 {
 	struct exp	*e;
 
-	if (exp_dns != NULL)
-		evdns_base_free(exp_dns, 1);
-	exp_dns = NULL;
 	while ((e = exp_list) != NULL) {
 		exp_list = e->next;
 		free(e);

@@ -338,6 +338,15 @@ int	mtasts_mx_lookup_async(struct mtasts_ctx *ctx, const char *domain,
 	    mtasts_mx_cb *cb, void *arg);
 
 /*
+ * The IPv4 and IPv6 addresses of a host (as text, IPv4 first), through
+ * the engine's resolver, asynchronously: cb as for
+ * mtasts_mx_lookup_async(); addrs is freed when cb returns.
+ */
+typedef void mtasts_addrs_cb(void *arg, int err, char **addrs, size_t n);
+int	mtasts_addrs_lookup_async(struct mtasts_ctx *ctx, const char *host,
+	    mtasts_addrs_cb *cb, void *arg);
+
+/*
  * TLS-RPT (RFC 8460): one result per delivery attempt, counted per UTC
  * day in the store and turned into reports by "mtasts report build".
  * Recording is cheap (one store write), never blocks delivery beyond the
