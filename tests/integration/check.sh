@@ -206,8 +206,10 @@ lab_exec /usr/bin/python3 "$T/smtp14.py" 127.0.20.8 "$T/soon.pem" \
 smtp14=$!
 for i in $(seq 50); do [ -e "$T/smtp14.ready" ] && break; sleep 0.1; done
 chk dyn.test
+# made seconds ago for 5 days: 5 days when probed within the same second
 has mx-tls pass "STARTTLS, TLSv1.3, certificate valid for soon.mx.test" &&
-    has mx-tls warn "certificate of soon.mx.test expires in 4 days" &&
+    { has mx-tls warn "certificate of soon.mx.test expires in 4 days" ||
+      has mx-tls warn "certificate of soon.mx.test expires in 5 days"; } &&
     [ "$rc" -eq 0 ]
 ok $? "dyn.test: an MX certificate expiring within 14 days: warn, exit 0"
 kill "$smtp14" 2>/dev/null
