@@ -100,6 +100,9 @@ on_answer(void *arg, int err, struct mtasts_answer *ans)
 	struct slot	*s = arg;
 
 	lat[s->idx] = now_us() - s->t0;
+	if (getenv("BENCH_LOG") != NULL)
+		fprintf(stderr, "%10.3f done %zu after %.3f ms\n",
+		    (now_us() - t_start) / 1e3, s->idx, lat[s->idx] / 1e3);
 	check(s->idx, err, ans, MTASTS_SRC_NETWORK);
 	mtasts_answer_clear(ans);
 	s->busy = 0;

@@ -465,7 +465,12 @@ req_on_fetch(struct req *r, int err, struct fetch_result *res)
 	row.fetched = r->now;
 	row.expires = r->now + (time_t)pol->max_age;
 	row.checked = r->now;
-	if (r->ctx->store != NULL)
+	if (r->ctx->store != NULL && r->leased) {
+		/* one commit for the policy and the lease's end */
+		if (store_put_release(r->ctx->store, &row) != MTASTS_OK)
+			store_release(r->ctx->store, r->domain);
+		r->leased = 0;
+	} else if (r->ctx->store != NULL)
 		store_put(r->ctx->store, &row);
 	store_policy_clear(&r->row);
 	memcpy(&r->row, &row, sizeof(row));

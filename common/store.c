@@ -662,18 +662,16 @@ store_policy_clear(struct store_policy *p)
 	memset(p, 0, sizeof(*p));
 }
 
-int
-store_put(struct store *st, const struct store_policy *p)
+/* Binds p to SQL_PUT; MTASTS_EINVAL for a row that cannot be stored. */
+static int
+store_bind_put(struct store *st, const struct store_policy *p)
 {
 	sqlite3_stmt	*s;
-	int		 rc;
 
 	if (!store_name_ok(p->domain) ||
 	    strnlen(p->id, sizeof(p->id)) > MTASTS_ID_MAX ||
 	    strnlen(p->failed_id, sizeof(p->failed_id)) > MTASTS_ID_MAX)
 		return MTASTS_EINVAL;
-	if ((rc = store_write_allowed(st, "put")) != MTASTS_OK)
-		return rc;
 	s = store_stmt(st, SQL_PUT);
 	sqlite3_bind_text(s, 1, p->domain, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, p->id, -1, SQLITE_STATIC);
@@ -684,7 +682,51 @@ store_put(struct store *st, const struct store_policy *p)
 	sqlite3_bind_int64(s, 6, (sqlite3_int64)p->checked);
 	sqlite3_bind_int64(s, 7, (sqlite3_int64)p->failed);
 	sqlite3_bind_text(s, 8, p->failed_id, -1, SQLITE_STATIC);
+	return MTASTS_OK;
+}
+
+int
+store_put(struct store *st, const struct store_policy *p)
+{
+	int	rc;
+
+	if ((rc = store_write_allowed(st, "put")) != MTASTS_OK ||
+	    (rc = store_bind_put(st, p)) != MTASTS_OK)
+		return rc;
 	return store_run(st, SQL_PUT, "put");
+}
+
+/*
+ * store_put() and store_release() in one transaction: a fetched policy
+ * is stored and its lease dropped with one commit instead of two.
+ */
+int
+store_put_release(struct store *st, const struct store_policy *p)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if ((rc = store_write_allowed(st, "put")) != MTASTS_OK)
+		return rc;
+	store_stmt(st, SQL_BEGIN);
+	if ((rc = store_run(st, SQL_BEGIN, "put")) != MTASTS_OK)
+		return rc;
+	if ((rc = store_bind_put(st, p)) != MTASTS_OK ||
+	    (rc = store_run(st, SQL_PUT, "put")) != MTASTS_OK)
+		goto fail;
+	s = store_stmt(st, SQL_RELEASE);
+	sqlite3_bind_text(s, 1, p->domain, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, st->owner);
+	if ((rc = store_run(st, SQL_RELEASE, "release")) != MTASTS_OK)
+		goto fail;
+	store_stmt(st, SQL_COMMIT);
+	if ((rc = store_run(st, SQL_COMMIT, "put")) != MTASTS_OK)
+		goto fail;
+	return MTASTS_OK;
+fail:
+	store_stmt(st, SQL_ROLLBACK);
+	store_run(st, SQL_ROLLBACK, "put rollback");
+	return rc;
 }
 
 int

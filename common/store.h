@@ -66,6 +66,8 @@ int	store_list(struct store *st,
 int	store_lease(struct store *st, const char *domain, time_t now,
 	    unsigned ttl);
 int	store_release(struct store *st, const char *domain);
+/* store_put() and store_release() of p->domain in one transaction. */
+int	store_put_release(struct store *st, const struct store_policy *p);
 
 /*
  * TLS-RPT counters (schema version 2): one row per UTC day (days since

@@ -460,6 +460,50 @@ test_lease(void **state)
 	assert_int_equal(f->cap.nerr, 0);
 }
 
+/*
+ * A fetched policy is stored and the lease dropped in one commit; a
+ * lease held by another handle is left alone, and the row is still
+ * written.
+ */
+static void
+test_put_release(void **state)
+{
+	struct fixture		*f = *state;
+	struct store		*a, *b;
+	struct store_policy	 in, out;
+
+	assert_int_equal(store_open(f->path, 1000, &f->lg, &a), MTASTS_OK);
+	assert_int_equal(store_open(f->path, 1000, &f->lg, &b), MTASTS_OK);
+	assert_int_equal(store_lease(a, "example.com", 1000, 30), 1);
+	policy_fill(&in, "example.com", "20240101T000000",
+	    "version: STSv1\nmode: testing\nmx: mx.example.com\n"
+	    "max_age: 86400\n", 1000);
+	assert_int_equal(store_put_release(a, &in), MTASTS_OK);
+	assert_int_equal(store_get(b, "example.com", &out), MTASTS_OK);
+	assert_string_equal(out.id, "20240101T000000");
+	assert_string_equal(out.text, in.text);
+	store_policy_clear(&out);
+	/* released: b leases it at once, well inside a's 30 s */
+	assert_int_equal(store_lease(b, "example.com", 1001, 30), 1);
+	/* a's put_release must not drop b's lease */
+	policy_fill(&in, "example.com", "20240102T000000",
+	    "version: STSv1\nmode: enforce\nmx: mx.example.com\n"
+	    "max_age: 86400\n", 1002);
+	assert_int_equal(store_put_release(a, &in), MTASTS_OK);
+	assert_int_equal(store_lease(a, "example.com", 1003, 30), 0);
+	assert_int_equal(store_get(a, "example.com", &out), MTASTS_OK);
+	assert_string_equal(out.id, "20240102T000000");
+	store_policy_clear(&out);
+	/* a bad row changes nothing, and the transaction is closed */
+	in.domain[0] = '\0';
+	assert_int_equal(store_put_release(b, &in), MTASTS_EINVAL);
+	assert_int_equal(store_release(b, "example.com"), MTASTS_OK);
+	assert_int_equal(store_lease(a, "example.com", 1004, 30), 1);
+	store_close(a);
+	store_close(b);
+	assert_int_equal(f->cap.nerr, 0);
+}
+
 #define RACERS	20
 
 static void
@@ -835,6 +879,7 @@ main(void)
 		T(test_forget_flush),
 		T(test_list),
 		T(test_lease),
+		T(test_put_release),
 		T(test_lease_race),
 		T(test_missing_folder),
 		T(test_corrupt),
