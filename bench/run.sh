@@ -170,7 +170,7 @@ main() {
 	local r
 	mkdir -p "$OUT" || exit 1
 	rm -f "$OUT"/*.txt "$OUT"/*.err "$OUT"/*.log
-	for b in bench_engine bench_peer; do
+	for b in bench_engine bench_peer bench_floor; do
 		[ -x "$BIN/$b" ] || { say "no $BIN/$b (make bench)"; exit 1; }
 	done
 	need_peer || exit 1
@@ -192,6 +192,35 @@ main() {
 	PEER_VERSION="$(dpkg-query -W -f='${Version}' \
 	    postfix-mta-sts-resolver 2>/dev/null), $PEER_CACHE cache" \
 	    "$LAB_PY" bench/table.py "$OUT" "$REPS" "$N" "$J"
+	floors
+}
+
+# What this machine allows at best, with the same libraries and lab but
+# none of our code (bench_floor.c): the cold figures cannot go below
+# these, whatever the engine does.
+floors() {
+	local worker tls dns
+	worker=$(pgrep -P "$(cat "$LAB_DIR/nginx/nginx.pid")" | head -1)
+	lab_exec "$BIN/bench_floor" tls "$LAB_CA" "$(lab_dig +short A \
+	    mta-sts.b0001.bench.test)" "$N" "$worker" >"$OUT/floor-tls.txt" &&
+	    lab_exec "$BIN/bench_floor" dns "$LAB_DNS" "$N" \
+	    >"$OUT/floor-dns.txt" &&
+	    "$BIN/bench_floor" mem "$LAB_CA" "$OUT/floor.db" \
+	    >"$OUT/floor-mem.txt" || { say "a floor failed"; return 1; }
+	rm -f "$OUT"/floor.db*
+	tls=$(awk '$1 == "tls_wall_p50_us" { print $2 }' "$OUT/floor-tls.txt")
+	dns=$(awk '$1 == "dns_txt_then_a_p50_us" { print $2 }' \
+	    "$OUT/floor-dns.txt")
+	echo
+	echo "Floors on this machine (bench_floor: the same lab and libraries,"
+	echo "none of our code; one SSL_CTX for all fetches, no curl):"
+	awk '{ printf "  %-28s %s\n", $1, $2 }' "$OUT"/floor-tls.txt \
+	    "$OUT"/floor-dns.txt "$OUT"/floor-mem.txt
+	echo "  cold one at a time >= TLS fetch + TXT and A: $tls + $dns us" \
+	    "= $(( (tls + dns) / 1000 )).$(( (tls + dns) % 1000 / 100 )) ms"
+	echo "  cold $J in flight >= tls_inflight_floor_s (client and server" \
+	    "CPU over $(nproc) cores)"
+	echo "  resident >= mem_setup_rss_kib (the libraries loaded and set up)"
 }
 
 main
