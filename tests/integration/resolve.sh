@@ -146,6 +146,36 @@ is mode none && is temperror true
 ok $? "DNS down, nothing cached: no policy, temporary"
 lab_dns_start
 
+# 6b. Garbage DNS answers (a MOCK server, tests/lab/garbagedns.py: no
+# real server sends these): each reply broken in turn. Nothing is taken
+# from them; the cached policy rules, a cold domain gets no policy
+# (temporary), both within dns_timeout; the answers were really sent.
+GCONF=$T/garbage.conf
+{ grep -v '^forwarder \|^dns_timeout ' "$CONF"; echo "forwarder 127.0.10.55";
+    echo "dns_timeout 1500ms"; } >"$GCONF"
+lab_exec python3 tests/lab/garbagedns.py 127.0.10.55 53 20 "$T/garbage.count" &
+gpid=$!
+sleep 0.5
+SAVED_CONF=$CONF CONF=$GCONF
+t0=$(now_ms)
+q dyn.test
+el=$(($(now_ms) - t0))
+is mode enforce && is source "stale cache" && is id 2
+ok $? "garbage DNS answers: cached policy applies ($(field why))"
+[ "$el" -lt 3500 ]
+ok $? "garbage DNS answers: bounded by dns_timeout (${el} ms)"
+t0=$(now_ms)
+q enforce-good.test
+el=$(($(now_ms) - t0))
+is mode none && is temperror true && [ "$el" -lt 3500 ]
+ok $? "garbage DNS answers, nothing cached: no policy, temporary (${el} ms)"
+[ "$(sort -u "$T/garbage.count" 2>/dev/null | wc -l)" -eq 5 ]
+ok $? "garbage DNS answers: every kind was sent ($(wc -l <"$T/garbage.count" \
+    2>/dev/null) replies)"
+kill "$gpid" 2>/dev/null
+wait "$gpid" 2>/dev/null
+CONF=$SAVED_CONF
+
 # 7. TXT record removed: the cached policy applies until it expires.
 lab_set_txt _mta-sts.dyn.test
 q dyn.test
