@@ -176,6 +176,23 @@ kill "$gpid" 2>/dev/null
 wait "$gpid" 2>/dev/null
 CONF=$SAVED_CONF
 
+# 6c. No forwarder: the system's resolvers (the namespace's
+# /etc/resolv.conf names the lab's DNS); resolv_conf FILE names others.
+SCONF=$T/system.conf
+grep -v '^forwarder ' "$CONF" >"$SCONF"
+SAVED_CONF=$CONF CONF=$SCONF
+q enforce-good.test
+is mode enforce && is source network
+ok $? "no forwarder: /etc/resolv.conf's resolver used ($(field source))"
+printf 'nameserver 127.0.10.56\n' >"$T/resolv.conf"
+echo "resolv_conf $T/resolv.conf" >>"$SCONF"
+t0=$(now_ms)
+q testing-good.test
+el=$(($(now_ms) - t0))
+is mode none && is temperror true && [ "$el" -lt 6000 ]
+ok $? "resolv_conf FILE: its resolver (nobody there) used, bounded (${el} ms)"
+CONF=$SAVED_CONF
+
 # 7. TXT record removed: the cached policy applies until it expires.
 lab_set_txt _mta-sts.dyn.test
 q dyn.test
