@@ -9,6 +9,10 @@
 #             certificates between runs, the rest is rewritten by lab_up
 #   LAB_SRC   this folder (found by itself from bash, or from $0 when the
 #             sourcing script is under tests/; set it otherwise)
+#   LAB_DNSSEC  1: lab_up also serves the DNSSEC-signed zone dane.test.
+#             and runs a validating unbound on $LAB_RESOLVER, which the
+#             namespace's resolv.conf names (with options trust-ad);
+#             lab_up checks that it validates. Needs unbound, ldnsutils.
 #
 # Every function returns 0 on success and non-zero with a message on
 # stderr otherwise; none exits the caller.
@@ -46,6 +50,7 @@ esac
 # Fixed addresses (inside the namespace; the same in every lab). The full
 # list is in $LAB_DIR/env after lab_up.
 LAB_DNS=127.0.10.53
+LAB_RESOLVER=127.0.10.54	# LAB_DNSSEC=1 only: the validating unbound
 LAB_HTTPS=127.0.10.1
 LAB_CA=$LAB_DIR/ca/ca.pem
 LAB_CONF=$LAB_DIR/mtasts.conf
@@ -71,6 +76,16 @@ lab__need_tools() {
 		lab__msg "missing:$missing (make deps;" \
 		    "dig is in bind9-dnsutils)"
 		return 1
+	fi
+	if lab__dnssec; then
+		for t in unbound ldns-keygen ldns-signzone; do
+			command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
+		done
+		if [ -n "$missing" ]; then
+			lab__msg "LAB_DNSSEC=1 needs:$missing (apt-get install" \
+			    "unbound ldnsutils)"
+			return 1
+		fi
 	fi
 	if [ "$(id -u)" -ne 0 ]; then
 		lab__msg "the lab needs root (network namespaces)"
@@ -200,6 +215,86 @@ lab_set_txt() {	# NAME [TEXT...]: replace (no TEXT: delete) NAME's TXT
 
 lab_dig() {	# dig ARGS... against the lab DNS, from inside the lab
 	lab_exec dig +norec +time=2 +tries=1 @"$LAB_DNS" "$@"
+}
+
+# ---------------------------------------------------------------- DNSSEC
+# LAB_DNSSEC=1 only: nsd also serves dane.test. (signed by labgen.py),
+# and unbound on $LAB_RESOLVER validates it with its DS as trust anchor;
+# test. stays unsigned (insecure: no AD bit).
+
+lab__dnssec() {
+	[ "${LAB_DNSSEC:-0}" = 1 ]
+}
+
+lab_resolver_start() {	# start the validating unbound (LAB_DNSSEC=1)
+	local conf=$LAB_DIR/dns/unbound.conf
+	if ! lab__alive "$LAB_DIR/dns/unbound.pid"; then
+		rm -f "$LAB_DIR/dns/unbound.pid"
+		if ! unbound-checkconf "$conf" >"$LAB_DIR/logs/unbound.out" \
+		    2>&1 || ! lab_exec unbound -c "$conf" \
+		    >>"$LAB_DIR/logs/unbound.out" 2>&1; then
+			lab__msg "unbound failed to start"
+			lab__log_tail "$LAB_DIR/logs/unbound.out"
+			lab__log_tail "$LAB_DIR/logs/unbound.log"
+			return 1
+		fi
+	fi
+	if ! lab__wait 50 lab__listening u "$LAB_RESOLVER" 53; then
+		lab__msg "unbound does not listen on $LAB_RESOLVER:53"
+		lab__log_tail "$LAB_DIR/logs/unbound.log"
+		return 1
+	fi
+}
+
+lab_resolver_stop() {	# stop unbound (no-op without LAB_DNSSEC)
+	lab__stop_pidfile "$LAB_DIR/dns/unbound.pid" unbound
+}
+
+lab_rdig() {	# dig ARGS... through the validating resolver, in the lab
+	lab_exec dig +dnssec +time=2 +tries=1 @"$LAB_RESOLVER" "$@"
+}
+
+lab_dnssec_ad() {	# NAME TYPE: NOERROR, an answer, and the AD bit
+	local out
+	out=$(lab_rdig "$1" "$2" 2>&1)
+	printf '%s\n' "$out" | grep -q 'status: NOERROR' &&
+	    printf '%s\n' "$out" | grep -Eq 'ANSWER: [1-9]' &&
+	    printf '%s\n' "$out" | grep -Eq '^;; flags:[a-z ]* ad[ ;]'
+}
+
+lab_dnssec_insecure() {	# NAME TYPE: NOERROR, an answer, no AD bit
+	local out
+	out=$(lab_rdig "$1" "$2" 2>&1)
+	printf '%s\n' "$out" | grep -q 'status: NOERROR' &&
+	    printf '%s\n' "$out" | grep -Eq 'ANSWER: [1-9]' &&
+	    ! printf '%s\n' "$out" | grep -Eq '^;; flags:[a-z ]* ad[ ;]'
+}
+
+lab_dnssec_check() {	# does the resolver validate dane.test., not test.?
+	local n
+	for n in "_25._tcp.mx.$LAB_DANE_ZONE TLSA" "$LAB_DANE_ZONE MX" \
+	    "mx.$LAB_DANE_ZONE A" "_25._tcp.mx-bad.$LAB_DANE_ZONE TLSA"; do
+		if ! lab__wait 30 lab_dnssec_ad $n; then
+			lab__msg "DNSSEC broken: no validated answer (AD) for" \
+			    "$n through $LAB_RESOLVER"
+			lab_rdig $n >&2
+			lab__log_tail "$LAB_DIR/logs/unbound.log"
+			return 1
+		fi
+	done
+	if ! lab_dnssec_insecure good.mx.test A; then
+		lab__msg "DNSSEC broken: the unsigned good.mx.test A is not" \
+		    "an insecure answer through $LAB_RESOLVER"
+		lab_rdig good.mx.test A >&2
+		return 1
+	fi
+	if [ "$(lab_rdig +short _25._tcp.mx.$LAB_DANE_ZONE TLSA |
+	    grep -v '^TLSA ' | tr -d ' ' | tr A-F a-f)" != \
+	    "$(echo "$LAB_DANE_TLSA" | tr -d ' ')" ]; then
+		lab__msg "DNSSEC broken: TLSA of mx.$LAB_DANE_ZONE is not" \
+		    "$LAB_DANE_TLSA"
+		return 1
+	fi
 }
 
 # ---------------------------------------------------------------- HTTPS
@@ -412,8 +507,15 @@ lab__ns_up() {
 		ip netns add "$LAB_NAME" || return 1
 	fi
 	mkdir -p "/etc/netns/$LAB_NAME" || return 1
-	printf 'nameserver %s\noptions timeout:2 attempts:2\n' "$LAB_DNS" \
-	    >"/etc/netns/$LAB_NAME/resolv.conf" || return 1
+	if lab__dnssec; then
+		# glibc >= 2.31 clears the AD bit unless told to trust it
+		printf 'nameserver %s\noptions timeout:2 attempts:2 trust-ad\n' \
+		    "$LAB_RESOLVER" >"/etc/netns/$LAB_NAME/resolv.conf" ||
+		    return 1
+	else
+		printf 'nameserver %s\noptions timeout:2 attempts:2\n' \
+		    "$LAB_DNS" >"/etc/netns/$LAB_NAME/resolv.conf" || return 1
+	fi
 	{
 		echo "link set lo up"
 		for a in $LAB_ADDRS; do
@@ -432,7 +534,8 @@ lab_up() {	# (re)start the lab in its initial state
 		rm -rf "${LAB_DIR:?}/$dir"
 	done
 	rm -f "$LAB_DIR"/store.db*
-	"$LAB_PY" "$LAB_SRC/labgen.py" gen "$LAB_DIR" "$LAB_NAME" || {
+	"$LAB_PY" "$LAB_SRC/labgen.py" gen "$LAB_DIR" "$LAB_NAME" \
+	    $(lab__dnssec && echo dnssec) || {
 		lab__msg "generating the lab failed"
 		return 1
 	}
@@ -441,6 +544,9 @@ lab_up() {	# (re)start the lab in its initial state
 	# labd imports aiosmtpd (slowest start): launch it first, wait last.
 	lab__smtp_spawn || return 1
 	lab_dns_start || return 1
+	if lab__dnssec; then
+		lab_resolver_start && lab_dnssec_check || return 1
+	fi
 	lab_http_start || return 1
 	lab__smtp_wait || return 1
 	LAB_UP_MS=$(($(lab__ms) - t0))
@@ -454,6 +560,7 @@ lab_down() {	# stop everything, remove the namespace; keep LAB_DIR files
 	lab__stop_pidfile "$LAB_DIR/labd.spawn" labd
 	lab__stop_pidfile "$LAB_DIR/nginx/nginx.pid" nginx
 	lab__stop_pidfile "$LAB_DIR/dns/nsd.pid" nsd
+	lab_resolver_stop
 	if ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$LAB_NAME"
 	then
 		# Whatever else still runs in the namespace was started in it
@@ -487,6 +594,10 @@ lab_status() {	# print what runs; 0 when everything is up
 		return 1
 	fi
 	lab__status_one "dns (nsd) $LAB_DNS:53" "$LAB_DIR/dns/nsd.pid" || ok=1
+	if [ -f "$LAB_DIR/dns/unbound.conf" ]; then
+		lab__status_one "resolver (unbound) $LAB_RESOLVER:53" \
+		    "$LAB_DIR/dns/unbound.pid" || ok=1
+	fi
 	lab__status_one "https (nginx) $LAB_HTTPS:443" \
 	    "$LAB_DIR/nginx/nginx.pid" || ok=1
 	lab__status_one "smtp hosts (labd)" "$LAB_DIR/labd.pid" || ok=1
