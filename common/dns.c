@@ -206,6 +206,13 @@ dns_ctx_make(struct dns *dns)
 		    ub_strerror(r));
 		goto fail;
 	}
+	/* before ub_ctx_zone_add(), which finalizes the context */
+	if (conf->trust_anchor != NULL &&
+	    (r = ub_ctx_add_ta_file(ctx, conf->trust_anchor)) != 0) {
+		log_err(dns->lg, "dns: trust anchor %s: %s",
+		    conf->trust_anchor, ub_strerror(r));
+		goto fail;
+	}
 	/*
 	 * libunbound answers some special-use names (RFC 6761: "test.")
 	 * itself with NXDOMAIN. As a stub of the system's resolver we let
@@ -213,12 +220,6 @@ dns_ctx_make(struct dns *dns)
 	 */
 	if ((r = ub_ctx_zone_add(ctx, "test.", "transparent")) != 0) {
 		log_err(dns->lg, "dns: %s", ub_strerror(r));
-		goto fail;
-	}
-	if (conf->trust_anchor != NULL &&
-	    (r = ub_ctx_add_ta_file(ctx, conf->trust_anchor)) != 0) {
-		log_err(dns->lg, "dns: trust anchor %s: %s",
-		    conf->trust_anchor, ub_strerror(r));
 		goto fail;
 	}
 	dns->ctx = ctx;
