@@ -14,6 +14,11 @@
  *		sum of both CPUs over the machine's cores is the least wall
  *		time N fetches in flight can take when the server shares the
  *		machine, as in the lab.
+ *	curl CAFILE ADDR N
+ *		the same N fetches through libcurl, as fetch.c must use it: one
+ *		easy handle reused, the address given (CURLOPT_RESOLVE, no DNS),
+ *		a new connection each (CURLOPT_FORBID_REUSE), CA file cached;
+ *		libcurl builds a new SSL_CTX for every connection.
  *	dns SERVER N
  *		N times: TXT _mta-sts.bNNNN.bench.test, then A mta-sts.bNNNN
  *		through libunbound (its resolver thread, as dns.c; forwarder
@@ -62,6 +67,8 @@ static int	 tls_one(SSL_CTX *, const char *, const char *, size_t *);
 static int	 floor_tls(int, char **);
 static void	 dns_done(void *, int, struct ub_result *);
 static int	 dns_one(struct ub_ctx *, const char *, int);
+static size_t	 curl_sink(char *, size_t, size_t, void *);
+static int	 floor_curl(int, char **);
 static int	 floor_dns(int, char **);
 static int	 floor_mem(int, char **);
 static int	 fresh_child(const char *, const char *);
@@ -196,6 +203,67 @@ floor_tls(int argc, char **argv)
 		    n) * (double)n / 1e6 / (double)sysconf(_SC_NPROCESSORS_ONLN));
 	}
 	SSL_CTX_free(sctx);
+	free(wall);
+	return bad == n ? -1 : 0;
+}
+
+static size_t
+curl_sink(char *p, size_t size, size_t n, void *arg)
+{
+	(void)p;
+	*(size_t *)arg += size * n;
+	return size * n;
+}
+
+static int
+floor_curl(int argc, char **argv)
+{
+	struct curl_slist	*rl = NULL;
+	CURL			*h;
+	char			 url[160], res[160], d[64];
+	double			*wall, t0, c0;
+	size_t			 n, i, bad = 0, len;
+	long			 code;
+
+	if (argc < 4)
+		return -1;
+	n = strtoul(argv[3], NULL, 10);
+	if (n == 0 || (wall = calloc(n, sizeof(*wall))) == NULL ||
+	    curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
+	    (h = curl_easy_init()) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		bench_domain(i, d, sizeof(d));
+		snprintf(res, sizeof(res), "mta-sts.%s:443:%s", d, argv[2]);
+		rl = curl_slist_append(rl, res);
+	}
+	curl_easy_setopt(h, CURLOPT_RESOLVE, rl);
+	curl_easy_setopt(h, CURLOPT_CAINFO, argv[1]);
+	curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+	curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, curl_sink);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &len);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+	c0 = cpu_us();
+	for (i = 0; i < n; i++) {
+		bench_domain(i, d, sizeof(d));
+		snprintf(url, sizeof(url),
+		    "https://mta-sts.%s/.well-known/mta-sts.txt", d);
+		curl_easy_setopt(h, CURLOPT_URL, url);
+		len = 0;
+		t0 = now_us();
+		if (curl_easy_perform(h) != CURLE_OK ||
+		    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code) !=
+		    CURLE_OK || code != 200 || len == 0)
+			bad++;
+		wall[i] = now_us() - t0;
+	}
+	printf("curl_fetches %zu\n", n);
+	printf("curl_failed %zu\n", bad);
+	printf("curl_client_cpu_us %.0f\n", (cpu_us() - c0) / (double)n);
+	printf("curl_wall_p50_us %.0f\n", quantile(wall, n, 0.50));
+	curl_easy_cleanup(h);
+	curl_slist_free_all(rl);
 	free(wall);
 	return bad == n ? -1 : 0;
 }
@@ -411,6 +479,8 @@ main(int argc, char **argv)
 		return fresh_child(argv[2], argv[3]);
 	if (argc >= 2 && strcmp(argv[1], "tls") == 0)
 		rc = floor_tls(argc - 1, argv + 1);
+	else if (argc >= 2 && strcmp(argv[1], "curl") == 0)
+		rc = floor_curl(argc - 1, argv + 1);
 	else if (argc >= 2 && strcmp(argv[1], "dns") == 0)
 		rc = floor_dns(argc - 1, argv + 1);
 	else if (argc >= 2 && strcmp(argv[1], "mem") == 0)
@@ -419,7 +489,8 @@ main(int argc, char **argv)
 		rc = floor_fresh(argc - 1, argv + 1, "/proc/self/exe");
 	else {
 		fprintf(stderr, "usage: bench_floor tls CAFILE ADDR N "
-		    "[SERVER_PID] | dns SERVER N | mem CAFILE DB | "
+		    "[SERVER_PID] | curl CAFILE ADDR N | dns SERVER N | "
+		    "mem CAFILE DB | "
 		    "fresh DB DOMAIN [N]\n");
 		return 2;
 	}

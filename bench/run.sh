@@ -199,27 +199,38 @@ main() {
 # none of our code (bench_floor.c): the cold figures cannot go below
 # these, whatever the engine does.
 floors() {
-	local worker tls dns
+	local worker addr tls curl dns cc sc inflight
 	worker=$(pgrep -P "$(cat "$LAB_DIR/nginx/nginx.pid")" | head -1)
-	lab_exec "$BIN/bench_floor" tls "$LAB_CA" "$(lab_dig +short A \
-	    mta-sts.b0001.bench.test)" "$N" "$worker" >"$OUT/floor-tls.txt" &&
+	addr=$(lab_dig +short A mta-sts.b0001.bench.test)
+	lab_exec "$BIN/bench_floor" tls "$LAB_CA" "$addr" "$N" "$worker" \
+	    >"$OUT/floor-tls.txt" &&
+	    lab_exec "$BIN/bench_floor" curl "$LAB_CA" "$addr" "$N" \
+	    >"$OUT/floor-curl.txt" &&
 	    lab_exec "$BIN/bench_floor" dns "$LAB_DNS" "$N" \
 	    >"$OUT/floor-dns.txt" &&
 	    "$BIN/bench_floor" mem "$LAB_CA" "$OUT/floor.db" \
 	    >"$OUT/floor-mem.txt" || { say "a floor failed"; return 1; }
 	rm -f "$OUT"/floor.db*
-	tls=$(awk '$1 == "tls_wall_p50_us" { print $2 }' "$OUT/floor-tls.txt")
-	dns=$(awk '$1 == "dns_txt_then_a_p50_us" { print $2 }' \
-	    "$OUT/floor-dns.txt")
+	v() { awk -v k="$2" '$1 == k { print $2 }' "$OUT/floor-$1.txt"; }
+	tls=$(v tls tls_wall_p50_us)
+	curl=$(v curl curl_wall_p50_us)
+	dns=$(v dns dns_txt_then_a_p50_us)
+	cc=$(v curl curl_client_cpu_us)
+	sc=$(v tls tls_server_cpu_us)
+	inflight=$(awk -v c="$cc" -v s="$sc" -v n="$N" -v k="$(nproc)" \
+	    'BEGIN { printf "%.2f", (c + s) * n / 1e6 / k }')
 	echo
 	echo "Floors on this machine (bench_floor: the same lab and libraries,"
-	echo "none of our code; one SSL_CTX for all fetches, no curl):"
+	echo "none of our code; 'tls' is OpenSSL with one SSL_CTX for all"
+	echo "fetches, 'curl' is libcurl as fetch.c must use it):"
 	awk '{ printf "  %-28s %s\n", $1, $2 }' "$OUT"/floor-tls.txt \
-	    "$OUT"/floor-dns.txt "$OUT"/floor-mem.txt
-	echo "  cold one at a time >= TLS fetch + TXT and A: $tls + $dns us" \
-	    "= $(( (tls + dns) / 1000 )).$(( (tls + dns) % 1000 / 100 )) ms"
-	echo "  cold $J in flight >= tls_inflight_floor_s (client and server" \
-	    "CPU over $(nproc) cores)"
+	    "$OUT"/floor-curl.txt "$OUT"/floor-dns.txt "$OUT"/floor-mem.txt
+	ms() { awk -v u="$1" 'BEGIN { printf "%.2f ms", u / 1000 }'; }
+	echo "  cold one at a time >= fetch + TXT and A:" \
+	    "with libcurl $(ms $((curl + dns))), without $(ms $((tls + dns)))"
+	echo "  cold $J in flight >= (client + server CPU) x $N over" \
+	    "$(nproc) cores: with libcurl $inflight s, without" \
+	    "$(v tls tls_inflight_floor_s) s"
 	echo "  resident >= mem_setup_rss_kib (the libraries loaded and set up)"
 }
 
