@@ -10,19 +10,13 @@ export LAB_NAME=${LAB_NAME:-mtlab-check}
 . tests/lab/lib.sh
 MTASTS=${MTASTS:-$PWD/build/mtasts}
 T=$(mktemp -d)
-n=0 failed=0
+. tests/lib/tap.sh
 trap 'lab_down >/dev/null 2>&1; rm -rf "$T"' EXIT
 
-ok() {	# CONDITION-STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-		[ -s "$T/last.err" ] && sed 's/^/#   /' "$T/last.err" | tail -5
-		[ -s "$T/last.out" ] && sed 's/^/#   /' "$T/last.out" | head -60
-	fi
+tap_diag() {
+	tap_show "$T/last.err" 5
+	[ -s "$T/last.out" ] && head -60 "$T/last.out" | sed 's/^/#   /'
+	return 0
 }
 chk() {	# DOMAIN [ARGS...]: check --json into $T/last.out, status in $rc
 	lab_exec "$MTASTS" check -c "$LAB_CONF" --json --timeout 3 "$@" \

@@ -13,28 +13,7 @@ export LAB_NAME=${LAB_NAME:-mtlab-exim-test}
 LAB_SRC=$REPO/tests/lab
 . "$LAB_SRC/lib.sh" || exit 1
 . "$REPO/tests/e2e/exim/lib.sh" || exit 1
-
-n=0 nfail=0
-ok() { n=$((n + 1)); echo "ok - $*"; }
-notok() { n=$((n + 1)); nfail=$((nfail + 1)); echo "not ok - $*"; }
-check() {	# WHAT CMD...: ok when CMD succeeds
-	local what=$1
-	shift
-	if "$@"; then
-		ok "$what"
-	else
-		notok "$what"
-		exim_log | tail -8 | cut -c1-300 | sed 's/^/# /'
-	fi
-}
-not() { ! "$@"; }
-
-finish() {
-	if [ "${KEEP_LAB:-}" = "" ]; then
-		lab_down >/dev/null 2>&1
-	fi
-}
-trap finish EXIT
+. "$REPO/tests/e2e/exim/tap.sh" || exit 1
 
 if ! lab_up >"$REPO/${BUILD:-build}/exim-lab-up.log" 2>&1; then
 	notok "lab up (see ${BUILD:-build}/exim-lab-up.log)"

@@ -11,23 +11,17 @@ SMTPD_REPO=$PWD
 . tests/e2e/opensmtpd/smtpd.sh
 T=$(mktemp -d /tmp/opensmtpd-e2e.XXXXXX)
 chmod 755 "$T"
-n=0 failed=0 D=
+. tests/lib/tap.sh
+D=
 # OPENSMTPD_E2E_KEEP=DIR keeps every case's smtpd.log there.
 trap '[ -n "$D" ] && smtpd_stop "$D"; lab_down >/dev/null 2>&1
     [ -n "${OPENSMTPD_E2E_KEEP:-}" ] && mkdir -p "$OPENSMTPD_E2E_KEEP" &&
     cp -r "$T"/. "$OPENSMTPD_E2E_KEEP"/
     rm -rf "$T"' EXIT
 
-ok() {	# STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-		[ -n "$D" ] && [ -s "$D/smtpd.log" ] &&
-		    tail -8 "$D/smtpd.log" | sed 's/^/#   /'
-	fi
+tap_diag() {
+	[ -n "$D" ] && tap_show "$D/smtpd.log" 8
+	return 0
 }
 
 fresh() {	# CASE [FILTER-ARGS...]: a new smtpd (and store, table)

@@ -18,23 +18,18 @@ SMTPD_REPO=$PWD
 MTASTS=${MTASTS:-$(dirname "$FILTER")/mtasts}
 T=$(mktemp -d /tmp/opensmtpd-tlsrpt.XXXXXX)
 chmod 755 "$T"
-n=0 failed=0 D=
+. tests/lib/tap.sh
+D=
 trap '[ -n "$D" ] && smtpd_stop "$D"; lab_down >/dev/null 2>&1
     [ -n "${OPENSMTPD_E2E_KEEP:-}" ] && mkdir -p "$OPENSMTPD_E2E_KEEP" &&
     cp -r "$T"/. "$OPENSMTPD_E2E_KEEP"/
     rm -rf "$T"' EXIT
 
-ok() {	# STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-		[ -n "$D" ] && [ -s "$D/smtpd.log" ] &&
-		    grep 'filter-mtasts.*tlsrpt' "$D/smtpd.log" | tail -12 |
-		    sed 's/^/#   /'
-	fi
+tap_diag() {
+	[ -n "$D" ] && [ -s "$D/smtpd.log" ] &&
+	    grep 'filter-mtasts.*tlsrpt' "$D/smtpd.log" | tail -12 |
+	    sed 's/^/#   /'
+	return 0
 }
 
 tried_and_failed() {	# DOMAIN: smtpd tried (and failed) to relay to it

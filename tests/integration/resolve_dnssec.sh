@@ -11,32 +11,13 @@ export LAB_DNSSEC=1
 . tests/lab/lib.sh
 MTASTS=${MTASTS:-$PWD/build/mtasts}
 T=$(mktemp -d)
-n=0 failed=0
+. tests/lib/tap.sh
+. tests/lib/query.sh
 trap 'lab_down >/dev/null 2>&1; rm -rf "$T"' EXIT
 
-ok() {	# CONDITION-STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-		[ -s "$T/last.err" ] && sed 's/^/#   /' "$T/last.err" | tail -5
-		[ -s "$T/last.json" ] && sed 's/^/#   /' "$T/last.json"
-	fi
-}
-q() {	# DOMAIN [ARGS...]: query into $T/last.json, exit status in $rc
-	lab_exec "$MTASTS" query -c "$CONF" --json "$@" >"$T/last.json" \
-	    2>"$T/last.err"
-	rc=$?
-}
-field() {	# KEY: a field of the last answer
-	python3 -c 'import json,sys
-v = json.load(open(sys.argv[1]))
-print(str(v.get(sys.argv[2], "")).lower())' "$T/last.json" "$1"
-}
-is() {	# KEY VALUE
-	[ "$(field "$1")" = "$2" ]
+tap_diag() {
+	tap_show "$T/last.err" 5
+	tap_show "$T/last.json"
 }
 conf() {	# NAME [LINE...]: a config for the lab, its own empty store
 	CONF=$T/$1.conf

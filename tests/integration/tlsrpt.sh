@@ -13,18 +13,11 @@ export LAB_NAME=${LAB_NAME:-mtlab-tlsrpt}
 BUILD=${BUILD:-build}
 MTASTS=${MTASTS:-$PWD/$BUILD/mtasts}
 T=$(mktemp -d)
-n=0 failed=0
+. tests/lib/tap.sh
 trap 'lab_down >/dev/null 2>&1; rm -rf "$T"' EXIT
 
-ok() {	# STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-		[ -s "$T/last.err" ] && sed 's/^/#   /' "$T/last.err" | tail -8
-	fi
+tap_diag() {
+	tap_show "$T/last.err" 8
 }
 m() {	# mtasts ARGS... inside the lab; output in $T/last.out, status $rc
 	lab_exec "$MTASTS" "$@" >"$T/last.out" 2>"$T/last.err"
