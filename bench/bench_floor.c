@@ -147,9 +147,13 @@ tls_one(SSL_CTX *sctx, const char *addr, const char *host, size_t *len)
 	if (SSL_write(ssl, req, n) != n)
 		goto out;
 	*len = 0;
-	while ((n = SSL_read(ssl, buf, sizeof(buf))) > 0)
+	while ((n = SSL_read(ssl, buf, sizeof(buf))) > 0) {
+		/* the status line is at the start of the first read */
+		if (*len == 0 && n >= 12 &&
+		    strncmp(buf, "HTTP/1.1 200", 12) == 0)
+			rc = 0;
 		*len += (size_t)n;
-	rc = strncmp(buf, "HTTP/1.1 200", 12) == 0 ? 0 : -1;
+	}
 	SSL_shutdown(ssl);
 out:
 	SSL_free(ssl);
