@@ -97,6 +97,8 @@ ROWS = [
     ('peak resident (VmHWM)', 'MiB',
      ('ours-async', 'vmhwm_kib', MIB), ('peer-mem', 'vmhwm_kib', MIB),
      True, None),
+    ('resident, cache answers only', 'MiB',
+     ('ours-warm', 'vmrss_kib', MIB), None, True, None),
 ]
 
 print()
@@ -126,6 +128,9 @@ print('ratio: how many times better ours is (peer/ours for times and '
       'memory, ours/peer for rates).')
 print('ours warm: in-process mtasts_resolve(); the peer: over its '
       'socketmap TCP connection.')
+print('resident: ours after the 1000 cold lookups in flight (resolver, '
+      'libcurl and TLS set up); "cache answers only": the warm process, '
+      'which never set up the network half.')
 print('CPU/domain: user+system time of our process (all threads, start-up '
       'included) or of the peer daemon during the run, over %s; it moves '
       'less with the load than wall time.' % n)
