@@ -163,6 +163,8 @@ static int	store_row(struct store *st, sqlite3_stmt *s,
 static int	store_copy(char *dst, size_t size, sqlite3_stmt *s, int col);
 static int	store_name_ok(const char *domain);
 static sqlite3_stmt *store_stmt(struct store *st, enum store_sql which);
+static int	store_exec_stmt(struct store *st, enum store_sql which,
+		    const char *what);
 static const char *store_text(sqlite3_stmt *s, int col);
 static void	store_spool_tag(struct store *st);
 static int	store_fold_begin(void *arg);
@@ -569,6 +571,14 @@ store_stmt(struct store *st, enum store_sql which)
 	return s;
 }
 
+/* Runs a statement without parameters and rows (BEGIN, COMMIT...). */
+static int
+store_exec_stmt(struct store *st, enum store_sql which, const char *what)
+{
+	store_stmt(st, which);
+	return store_run(st, which, what);
+}
+
 /* Steps a bound statement that returns no row; resets it. */
 static int
 store_run(struct store *st, enum store_sql which, const char *what)
@@ -708,8 +718,7 @@ store_put_release(struct store *st, const struct store_policy *p)
 
 	if ((rc = store_write_allowed(st, "put")) != MTASTS_OK)
 		return rc;
-	store_stmt(st, SQL_BEGIN);
-	if ((rc = store_run(st, SQL_BEGIN, "put")) != MTASTS_OK)
+	if ((rc = store_exec_stmt(st, SQL_BEGIN, "put")) != MTASTS_OK)
 		return rc;
 	if ((rc = store_bind_put(st, p)) != MTASTS_OK ||
 	    (rc = store_run(st, SQL_PUT, "put")) != MTASTS_OK)
@@ -719,13 +728,11 @@ store_put_release(struct store *st, const struct store_policy *p)
 	sqlite3_bind_int64(s, 2, st->owner);
 	if ((rc = store_run(st, SQL_RELEASE, "release")) != MTASTS_OK)
 		goto fail;
-	store_stmt(st, SQL_COMMIT);
-	if ((rc = store_run(st, SQL_COMMIT, "put")) != MTASTS_OK)
+	if ((rc = store_exec_stmt(st, SQL_COMMIT, "put")) != MTASTS_OK)
 		goto fail;
 	return MTASTS_OK;
 fail:
-	store_stmt(st, SQL_ROLLBACK);
-	store_run(st, SQL_ROLLBACK, "put rollback");
+	store_exec_stmt(st, SQL_ROLLBACK, "put rollback");
 	return rc;
 }
 
@@ -790,21 +797,17 @@ store_flush(struct store *st)
 
 	if ((rc = store_write_allowed(st, "flush")) != MTASTS_OK)
 		return rc;
-	store_stmt(st, SQL_BEGIN);
-	if ((rc = store_run(st, SQL_BEGIN, "flush")) != MTASTS_OK)
+	if ((rc = store_exec_stmt(st, SQL_BEGIN, "flush")) != MTASTS_OK)
 		return rc;
-	store_stmt(st, SQL_FLUSH_POLICIES);
-	store_stmt(st, SQL_FLUSH_LEASES);
-	if ((rc = store_run(st, SQL_FLUSH_POLICIES, "flush")) != MTASTS_OK ||
-	    (rc = store_run(st, SQL_FLUSH_LEASES, "flush")) != MTASTS_OK)
+	if ((rc = store_exec_stmt(st, SQL_FLUSH_POLICIES, "flush")) !=
+	    MTASTS_OK ||
+	    (rc = store_exec_stmt(st, SQL_FLUSH_LEASES, "flush")) != MTASTS_OK)
 		goto fail;
-	store_stmt(st, SQL_COMMIT);
-	if ((rc = store_run(st, SQL_COMMIT, "flush")) != MTASTS_OK)
+	if ((rc = store_exec_stmt(st, SQL_COMMIT, "flush")) != MTASTS_OK)
 		goto fail;
 	return MTASTS_OK;
 fail:
-	store_stmt(st, SQL_ROLLBACK);
-	store_run(st, SQL_ROLLBACK, "flush rollback");
+	store_exec_stmt(st, SQL_ROLLBACK, "flush rollback");
 	return rc;
 }
 
@@ -856,8 +859,7 @@ store_lease(struct store *st, const char *domain, time_t now, unsigned ttl)
 		return MTASTS_EINVAL;
 	if ((rc = store_write_allowed(st, "lease")) != MTASTS_OK)
 		return rc;
-	store_stmt(st, SQL_BEGIN);
-	if ((rc = store_run(st, SQL_BEGIN, "lease")) != MTASTS_OK)
+	if ((rc = store_exec_stmt(st, SQL_BEGIN, "lease")) != MTASTS_OK)
 		return rc;
 	s = store_stmt(st, SQL_LEASE);
 	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
@@ -867,13 +869,11 @@ store_lease(struct store *st, const char *domain, time_t now, unsigned ttl)
 	if ((rc = store_run(st, SQL_LEASE, "lease")) != MTASTS_OK)
 		goto fail;
 	won = sqlite3_changes(st->db) > 0;
-	store_stmt(st, SQL_COMMIT);
-	if ((rc = store_run(st, SQL_COMMIT, "lease")) != MTASTS_OK)
+	if ((rc = store_exec_stmt(st, SQL_COMMIT, "lease")) != MTASTS_OK)
 		goto fail;
 	return won;
 fail:
-	store_stmt(st, SQL_ROLLBACK);
-	store_run(st, SQL_ROLLBACK, "lease rollback");
+	store_exec_stmt(st, SQL_ROLLBACK, "lease rollback");
 	return rc;
 }
 
@@ -966,8 +966,7 @@ store_fold_begin(void *arg)
 {
 	struct store	*st = arg;
 
-	store_stmt(st, SQL_BEGIN);
-	return store_run(st, SQL_BEGIN, "tlsrpt fold");
+	return store_exec_stmt(st, SQL_BEGIN, "tlsrpt fold");
 }
 
 static int
@@ -986,8 +985,7 @@ store_fold_commit(void *arg)
 {
 	struct store	*st = arg;
 
-	store_stmt(st, SQL_COMMIT);
-	return store_run(st, SQL_COMMIT, "tlsrpt fold");
+	return store_exec_stmt(st, SQL_COMMIT, "tlsrpt fold");
 }
 
 static void
@@ -995,8 +993,7 @@ store_fold_rollback(void *arg)
 {
 	struct store	*st = arg;
 
-	store_stmt(st, SQL_ROLLBACK);
-	store_run(st, SQL_ROLLBACK, "tlsrpt fold rollback");
+	store_exec_stmt(st, SQL_ROLLBACK, "tlsrpt fold rollback");
 }
 
 /* One UPSERT in autocommit: the cost of a result on the delivery path. */
