@@ -23,10 +23,12 @@
  *
  * A value is first delimited by the widest rule (sts-policy-ext-value),
  * then checked against its own field's rule, so that an error can quote
- * it. Field names are case-sensitive. "version" must be the first field;
- * of a repeated version, mode or max_age the first wins and the others
- * give a warning; mx may repeat. Unknown fields are checked against the
- * extension grammar and ignored with a warning.
+ * it. Field names are case-sensitive. Fields come in any order (RFC 8461
+ * section 3.2 fixes none); "version: STSv1" must appear somewhere, and
+ * one that is not the first field gives a warning, since some readers
+ * expect it there. Of a repeated version, mode or max_age the first wins
+ * and the others give a warning; mx may repeat. Unknown fields are
+ * checked against the extension grammar and ignored with a warning.
  *
  * Deliberate leniency, each with a warning: empty or blank lines (the
  * grammar has none, but real policies often end with an extra newline),
@@ -57,6 +59,7 @@ struct policy_state {
 	unsigned		 version_line;	/* where each field was first */
 	unsigned		 mode_line;	/* seen; 0: not yet */
 	unsigned		 max_age_line;
+	unsigned		 first_line;	/* of the first field; 0: none */
 	size_t			 mxcap;		/* room in pol->mx */
 	struct mtasts_policy	*pol;
 	struct mtasts_diag	*diag;
@@ -257,7 +260,7 @@ policy_line(struct policy_state *st, const char *p, const char **next)
 	    (size_t)(value_end - value));
 }
 
-/* Dispatches on the field name; the first field must be version. */
+/* Dispatches on the field name; fields come in any order. */
 static int
 policy_field(struct policy_state *st, const char *name, size_t namelen,
     const char *value, size_t len)
@@ -268,13 +271,8 @@ policy_field(struct policy_state *st, const char *name, size_t namelen,
 	char			 shown[QUOTE_MAX + 8];
 	size_t			 i;
 
-	if (st->version_line == 0 &&
-	    !(namelen == 7 && memcmp(name, "version", 7) == 0)) {
-		quote(shown, sizeof(shown), name, namelen);
-		return diag_error(st->diag, MTASTS_ESYNTAX, st->line,
-		    "line %u: the first field must be \"version: STSv1\", "
-		    "found \"%s\" (RFC 8461 section 3.2)", st->line, shown);
-	}
+	if (st->first_line == 0)
+		st->first_line = st->line;
 	if (namelen == 7 && memcmp(name, "version", 7) == 0)
 		return policy_version(st, value, len);
 	if (namelen == 4 && memcmp(name, "mode", 4) == 0)
@@ -312,6 +310,10 @@ policy_version(struct policy_state *st, const char *v, size_t len)
 		    "line %u: version \"%s\" is not \"STSv1\"", st->line,
 		    shown);
 	}
+	if (st->first_line != st->line)
+		diag_warn(st->diag, st->line, "line %u: \"version: STSv1\" "
+		    "is not the first field; RFC 8461 section 3.2 allows any "
+		    "order, but some readers expect it first", st->line);
 	st->version_line = st->line;
 	return MTASTS_OK;
 }
@@ -457,7 +459,8 @@ policy_complete(struct policy_state *st)
 {
 	if (st->version_line == 0)
 		return diag_error(st->diag, MTASTS_ESYNTAX, 0,
-		    "no \"version: STSv1\" field");
+		    "no \"version: STSv1\" field (RFC 8461 section 3.2 "
+		    "requires one)");
 	if (st->mode_line == 0)
 		return diag_error(st->diag, MTASTS_ESYNTAX, 0,
 		    "no mode field (RFC 8461 section 3.2 requires one)");

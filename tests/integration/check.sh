@@ -125,10 +125,10 @@ case1 badpolicy.test 1 policy fail \
     'line 3: expected ":" right after the field name "mx"' sts-policy-invalid
 
 # every bad line of a policy, by its own line number
-printf 'versio: STSv1\nmode: enforcing\nmx good.mx.test\nmax_age: 86400\nmx: *.mx.test\nfoo: bar\nmax_age: 5\n' |
+printf 'version STSv1\nmode: enforcing\nmx good.mx.test\nmax_age: 86400\nmx: *.mx.test\nfoo: bar\nmax_age: 5\n' |
     lab_set_policy dyn.test -
 chk dyn.test
-has policy fail 'line 1: the first field must be "version: STSv1"' &&
+has policy fail 'line 1: expected ":" right after the field name "version"' &&
     has policy fail 'line 2: mode "enforcing"' &&
     has policy fail 'line 3: expected ":"' &&
     has policy warn 'line 6: unknown field "foo"' &&

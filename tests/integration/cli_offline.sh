@@ -59,6 +59,9 @@ printf 'version: STSv1\nmode: enforce\nmx: mx1.example.com\nmx: *.mail.example.c
 printf 'version: STSv1\r\nmode: testing\r\nmx: mx1.example.com\r\nmax_age: 86400\r\n' >"$T/crlf.txt"
 printf 'version: STSv1\nmode: bogus\nmx: mx1.example.com\nmax_age: 604800\n' >"$T/badmode.txt"
 printf 'mode: enforce\nversion: STSv1\nmx: mx1.example.com\nmax_age: 604800\n' >"$T/vlate.txt"
+printf 'mode: testing\r\nmx: mx1.example.com\r\nmax_age: 86400\r\nversion: STSv1\r\n' >"$T/vlast.txt"
+printf 'mode: enforce\nmx: mx1.example.com\nmax_age: 604800\n' >"$T/vnone.txt"
+printf 'mode: enforce\nmx: mx1.example.com\nversion: STSv2\nmax_age: 604800\n' >"$T/vbad.txt"
 printf 'version: STSv1\nmode: enforce\nmx: mx1.example.com\nmax_age: 31557601\n' >"$T/bigage.txt"
 printf 'version: STSv1\nmode: enforce\nmax_age: 604800\n' >"$T/nomx.txt"
 printf 'version: STSv1\nmode: enforce\nmx: mx1.example.com\nmax_age: 604800\ncolour: blue\n' >"$T/ext.txt"
@@ -104,8 +107,24 @@ ok "lint --json: error message" jis 'len(d["error"]["message"]) > 0' True
 ok "lint --json: error also on stderr" err_has ":2: error:"
 
 run lint "$T/vlate.txt"
-ok "lint: version not first is an error on line 1" \
-    sh -c "[ $rc -eq 1 ] && grep -qF '$T/vlate.txt:1: error:' '$T/err'"
+ok "lint: version not first is valid (RFC 8461 fixes no order)" rc_is 0
+ok "lint: version not first: the summary" out_has \
+    "$T/vlate.txt: valid: mode enforce, max_age 604800"
+ok "lint: version not first warns on its line" err_has \
+    "$T/vlate.txt:2: warning: \"version: STSv1\" is not the first field"
+ok "lint: version not first: no error" sh -c "! grep -q ': error:' '$T/err'"
+run lint "$T/vlast.txt"
+ok "lint: version last, CRLF, is valid" rc_is 0
+ok "lint: version last warns on line 4" err_has "$T/vlast.txt:4: warning:"
+run lint --json "$T/vlast.txt"
+ok "lint --json: version last is valid" jis 'd["valid"]' True
+ok "lint --json: version last warning line" jis 'd["warnings"][0]["line"]' 4
+run lint "$T/vnone.txt"
+ok "lint: no version field is still an error" \
+    sh -c "[ $rc -eq 1 ] && grep -qF 'error: no \"version: STSv1\" field' '$T/err'"
+run lint "$T/vbad.txt"
+ok "lint: version STSv2 on line 3 is an error on line 3" \
+    sh -c "[ $rc -eq 1 ] && grep -qF '$T/vbad.txt:3: error:' '$T/err'"
 run lint "$T/bigage.txt"
 ok "lint: max_age 31557601 is an error on line 4" \
     sh -c "[ $rc -eq 1 ] && grep -qF '$T/bigage.txt:4: error:' '$T/err'"

@@ -93,9 +93,41 @@ static const struct pcase cases[] = {
 	    "max_age: 86400\n", 0, MTASTS_ESYNTAX, 0, 0, NULL, 0, 2,
 	    "expected a field name" },
 	/* version */
-	{ "version not first", "mode: enforce\n" HDR "mx: mail.example.com\n"
-	    "max_age: 86400\n", 0, MTASTS_ESYNTAX, 0, 0, NULL, 0, 1,
-	    "first field must be \"version: STSv1\", found \"mode\"" },
+	/* any order (RFC 8461 section 3.2 fixes none); a warning if late */
+	{ "version second", "mode: enforce\n" HDR "mx: mail.example.com\n"
+	    "max_age: 86400\n", 0, 0, ENF, 86400, "mail.example.com", 1, 2,
+	    "line 2: \"version: STSv1\" is not the first field" },
+	{ "version in the middle", "mode: testing\nmx: a.example.com\n"
+	    HDR "mx: b.example.com\nmax_age: 600\n", 0, 0, TST, 600,
+	    "a.example.com b.example.com", 1, 3, "not the first field" },
+	{ "version after the mx lines", "mode: enforce\nmax_age: 86400\n"
+	    "mx: a.example.com\nmx: *.b.example.com\n" HDR, 0, 0, ENF, 86400,
+	    "a.example.com *.b.example.com", 1, 5, "not the first field" },
+	{ "version last", "mode: enforce\nmx: mail.example.com\n"
+	    "max_age: 86400\nversion: STSv1", 0, 0, ENF, 86400,
+	    "mail.example.com", 1, 4, "not the first field" },
+	{ "version last crlf", "mode: enforce\r\nmx: mail.example.com\r\n"
+	    "max_age: 604800\r\nversion: STSv1\r\n", 0, 0, ENF, 604800,
+	    "mail.example.com", 1, 4, "not the first field" },
+	{ "version after an extension", "comment: hi\n" GOOD, 0, 0, ENF,
+	    86400, "mail.example.com", 2, 1, "unknown field \"comment\"" },
+	{ "version after a blank line is first", "\n" GOOD, 0, 0, ENF,
+	    86400, "mail.example.com", 1, 1, "empty line" },
+	{ "version missing", "mode: enforce\nmx: mail.example.com\n"
+	    "max_age: 86400\n", 0, MTASTS_ESYNTAX, 0, 0, NULL, 0, 0,
+	    "no \"version: STSv1\" field" },
+	{ "version STSv2 not first", "mode: enforce\nversion: STSv2\n"
+	    "mx: mail.example.com\nmax_age: 86400\n", 0, MTASTS_ESYNTAX, 0,
+	    0, NULL, 0, 2, "version \"STSv2\" is not \"STSv1\"" },
+	{ "version last STSv2", "mode: enforce\nmx: mail.example.com\n"
+	    "max_age: 86400\nversion: STSv2\n", 0, MTASTS_ESYNTAX, 0, 0,
+	    NULL, 0, 4, "version \"STSv2\"" },
+	{ "version late first wins", "mode: enforce\n" HDR
+	    "mx: mail.example.com\nversion: STSv2\nmax_age: 86400\n", 0, 0,
+	    ENF, 86400, "mail.example.com", 2, 2, "not the first field" },
+	{ "version late bad first wins", "mode: enforce\nversion: STSv0\n"
+	    HDR "mx: mail.example.com\nmax_age: 86400\n", 0, MTASTS_ESYNTAX,
+	    0, 0, NULL, 0, 2, "\"STSv0\"" },
 	{ "version STSv2", "version: STSv2\nmode: enforce\n"
 	    "mx: mail.example.com\nmax_age: 86400\n", 0, MTASTS_ESYNTAX, 0,
 	    0, NULL, 0, 1, "version \"STSv2\"" },
@@ -107,7 +139,7 @@ static const struct pcase cases[] = {
 	    0, NULL, 0, 1, NULL },
 	{ "field name Version", "Version: STSv1\nmode: enforce\n"
 	    "mx: mail.example.com\nmax_age: 86400\n", 0, MTASTS_ESYNTAX, 0,
-	    0, NULL, 0, 1, "first field" },
+	    0, NULL, 1, 0, "no \"version: STSv1\" field" },
 	{ "duplicate version warns", GOOD "version: STSv2\n", 0, 0, ENF,
 	    86400, "mail.example.com", 1, 5, "duplicate version" },
 	/* mode */
