@@ -131,6 +131,8 @@ static const struct config_key config_keys[] = {
 	    F(report_submitter) },
 	{ "report_dir", 0, 1, "an absolute path", set_path, F(report_dir) },
 	{ "sendmail", 0, 1, "an absolute path", set_path, F(sendmail) },
+	{ "sendmail_timeout", 0, 1, "a duration from 1ms to 300s",
+	    set_timeout, F(sendmail_timeout) },
 };
 #undef F
 #define NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))
@@ -291,6 +293,7 @@ config_defaults(struct config *conf)
 	conf->connect_timeout = 5000;
 	conf->fetch_timeout = 15000;
 	conf->store_timeout = 2000;
+	conf->sendmail_timeout = 60000;
 	conf->check_interval = 600;
 	conf->retry_interval = 300;
 	conf->log_only = 0;

@@ -50,6 +50,8 @@ struct config {
 	char		*report_submitter; /* domain of the submitter */
 	char		*report_dir;	  /* where built reports are kept */
 	char		*sendmail;	  /* path of sendmail(8) */
+	unsigned	 sendmail_timeout; /* ms, one sendmail run: writing
+					     the message and its exit */
 };
 
 /*

@@ -9,7 +9,9 @@
  * TLS-Report-Submitter, the subject "Report Domain: D Submitter: S
  * Report-ID: <ID>" (section 5.3), a short text/plain part and the
  * report as an application/tlsrpt+gzip attachment in base64. Exit
- * status 0 is success: from then on delivery is the MTA's job. The
+ * status 0 is success: from then on delivery is the MTA's job. A
+ * sendmail that has not read the message and exited within
+ * sendmail_timeout is killed with its process group: a failed try. The
  * envelope sender is what the adapters recognise to exempt report mail
  * from MTA-STS holds (section 3: reports must be delivered despite TLS
  * failures). DKIM signing is the MTA's (etc/tlsrpt-dkim.md).
@@ -27,6 +29,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <spawn.h>
@@ -67,10 +72,18 @@ static int	send_report(struct mtasts_ctx *, const char *, const char *,
 		    unsigned, struct send_count *);
 static int	send_rua(struct send_job *, struct rstate_rua *, time_t,
 		    unsigned, struct send_count *);
-static int	send_mail(struct send_job *, const char *);
+static int	send_mail(struct send_job *, const char *, char *, size_t);
 static int	send_mail_addr(const char *, char *, size_t);
 static char	*send_message(struct send_job *, const char *);
-static int	send_spawn(struct send_job *, const char *, const char *);
+static int	send_spawn(struct send_job *, const char *, const char *,
+		    char *, size_t);
+static int	send_start(struct send_job *, const char *, pid_t *, int *,
+		    char *, size_t);
+static int	send_blocking(int);
+static size_t	send_write(int, const char *, size_t, uint64_t);
+static int	send_wait(pid_t, uint64_t, int *);
+static int	send_poll_ms(uint64_t);
+static uint64_t	send_now_ms(void);
 static int	send_read_file(const char *, char **, size_t *);
 static int	send_due(const struct rstate_rua *, time_t);
 
@@ -213,7 +226,7 @@ send_rua(struct send_job *job, struct rstate_rua *rua, time_t now,
 	}
 	err[0] = '\0';
 	if (strncasecmp(rua->uri, "mailto:", 7) == 0)
-		rc = send_mail(job, rua->uri);
+		rc = send_mail(job, rua->uri, err, sizeof(err));
 	else if (strncasecmp(rua->uri, "https:", 6) == 0)
 		rc = post_https(ctx->conf, &ctx->log, ctx_dns(ctx), rua->uri,
 		    job->gz, job->gzlen, "application/tlsrpt+gzip", err,
@@ -276,7 +289,7 @@ send_mail_addr(const char *uri, char *out, size_t size)
 }
 
 static int
-send_mail(struct send_job *job, const char *uri)
+send_mail(struct send_job *job, const char *uri, char *err, size_t errsize)
 {
 	char	 to[512], *msg;
 	int	 rc;
@@ -285,7 +298,7 @@ send_mail(struct send_job *job, const char *uri)
 		return MTASTS_EINVAL;
 	if ((msg = send_message(job, to)) == NULL)
 		return MTASTS_ENOMEM;
-	rc = send_spawn(job, to, msg);
+	rc = send_spawn(job, to, msg, err, errsize);
 	free(msg);
 	return rc;
 }
@@ -353,22 +366,66 @@ send_message(struct send_job *job, const char *to)
 
 /*
  * Runs sendmail with the message on a socket as its standard input (a
- * socket, so that an early exit of sendmail gives EPIPE, not SIGPIPE).
+ * socket, so that an early exit of sendmail gives EPIPE, not SIGPIPE),
+ * in a process group of its own. Writing the message and waiting for
+ * the exit share one deadline, sendmail_timeout from the start; past it
+ * the whole group is killed and the try has failed (MTASTS_ETIMEOUT).
+ * err gets the reason of any failure.
  */
 static int
-send_spawn(struct send_job *job, const char *to, const char *msg)
+send_spawn(struct send_job *job, const char *to, const char *msg,
+    char *err, size_t errsize)
 {
-	struct mtasts_ctx		*ctx = job->ctx;
-	posix_spawn_file_actions_t	 fa;
-	char				*argv[7];
-	size_t				 len = strlen(msg), off = 0;
-	ssize_t				 w;
-	pid_t				 pid;
-	int				 sv[2], status, rc;
+	struct mtasts_ctx	*ctx = job->ctx;
+	const char		*sm = ctx->conf->sendmail;
+	size_t			 len = strlen(msg), off;
+	uint64_t		 deadline;
+	pid_t			 pid;
+	int			 fd, status, rc;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
+	if ((rc = send_start(job, to, &pid, &fd, err, errsize)) != MTASTS_OK)
+		return rc;
+	deadline = send_now_ms() + ctx->conf->sendmail_timeout;
+	off = send_write(fd, msg, len, deadline);
+	close(fd);
+	rc = send_wait(pid, deadline, &status);
+	if (rc == MTASTS_ETIMEOUT)
+		snprintf(err, errsize, "%s did not %s within %ums "
+		    "(sendmail_timeout): killed", sm, off < len ? "read the "
+		    "message" : "exit", ctx->conf->sendmail_timeout);
+	else if (rc != MTASTS_OK)
+		snprintf(err, errsize, "waiting for %s: %s", sm,
+		    strerror(errno));
+	else if (off < len)
+		snprintf(err, errsize, "%s did not read the message", sm);
+	else if (WIFSIGNALED(status))
+		snprintf(err, errsize, "%s was killed by signal %d", sm,
+		    WTERMSIG(status));
+	else if (WEXITSTATUS(status) != 0)
+		snprintf(err, errsize, "%s exited with status %d", sm,
+		    WEXITSTATUS(status));
+	else
+		return MTASTS_OK;
+	return rc == MTASTS_OK ? MTASTS_EIO : rc;
+}
+
+/* Starts sendmail in a new process group; *fd writes its stdin. */
+static int
+send_start(struct send_job *job, const char *to, pid_t *pid, int *fd,
+    char *err, size_t errsize)
+{
+	const char			*sm = job->ctx->conf->sendmail;
+	posix_spawn_file_actions_t	 fa;
+	posix_spawnattr_t		 attr;
+	char				*argv[7];
+	int				 sv[2], rc;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0, sv) == -1) {
+		snprintf(err, errsize, "socketpair: %s", strerror(errno));
 		return MTASTS_EIO;
-	argv[0] = ctx->conf->sendmail;
+	}
+	argv[0] = (char *)(uintptr_t)sm;
 	argv[1] = "-oi";
 	argv[2] = "-f";
 	argv[3] = job->from;
@@ -376,36 +433,113 @@ send_spawn(struct send_job *job, const char *to, const char *msg)
 	argv[5] = (char *)(uintptr_t)to;
 	argv[6] = NULL;
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, sv[1], STDIN_FILENO);
-	rc = posix_spawn(&pid, ctx->conf->sendmail, &fa, NULL, argv,
-	    environ);
+	posix_spawnattr_init(&attr);
+	/* sendmail reads a blocking stdin; our end stays non-blocking */
+	if ((rc = send_blocking(sv[1])) == 0 &&
+	    (rc = posix_spawn_file_actions_adddup2(&fa, sv[1],
+	    STDIN_FILENO)) == 0 &&
+	    (rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP)) ==
+	    0 && (rc = posix_spawnattr_setpgroup(&attr, 0)) == 0)
+		rc = posix_spawn(pid, sm, &fa, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
 	close(sv[1]);
 	if (rc != 0) {
-		log_err(&ctx->log, "report: cannot run %s: %s",
-		    ctx->conf->sendmail, strerror(rc));
+		snprintf(err, errsize, "cannot run %s: %s", sm, strerror(rc));
 		close(sv[0]);
 		return MTASTS_EIO;
 	}
-	while (off < len) {
-		w = send(sv[0], msg + off, len - off, MSG_NOSIGNAL);
-		if (w == -1 && errno == EINTR)
+	*fd = sv[0];
+	return MTASTS_OK;
+}
+
+/* Clears O_NONBLOCK: 0, or an errno value. */
+static int
+send_blocking(int fd)
+{
+	int	fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1)
+		return errno;
+	return 0;
+}
+
+/* Writes what the reader takes before the deadline; returns how much. */
+static size_t
+send_write(int fd, const char *msg, size_t len, uint64_t deadline)
+{
+	struct pollfd	pfd;
+	uint64_t	now;
+	size_t		off = 0;
+	ssize_t		w;
+	int		n;
+
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	while (off < len && (now = send_now_ms()) < deadline) {
+		n = poll(&pfd, 1, send_poll_ms(deadline - now));
+		if (n == -1 && errno != EINTR)
+			break;
+		if (n <= 0)
+			continue;
+		w = send(fd, msg + off, len - off, MSG_NOSIGNAL);
+		if (w == -1 && (errno == EINTR || errno == EAGAIN ||
+		    errno == EWOULDBLOCK))
 			continue;
 		if (w <= 0)
-			break;
+			break;		/* sendmail closed its stdin */
 		off += (size_t)w;
 	}
-	close(sv[0]);
-	while (waitpid(pid, &status, 0) == -1)
-		if (errno != EINTR)
+	return off;
+}
+
+/*
+ * Waits for pid until the deadline, looking every few milliseconds; past
+ * it kills its process group and reaps it: MTASTS_ETIMEOUT.
+ */
+static int
+send_wait(pid_t pid, uint64_t deadline, int *status)
+{
+	struct timespec	ts;
+	long		step = 1;	/* ms, doubling to 50 */
+	pid_t		r;
+
+	for (;;) {
+		r = waitpid(pid, status, WNOHANG);
+		if (r == pid)
+			return MTASTS_OK;
+		if (r == -1 && errno != EINTR)
 			return MTASTS_EIO;
-	if (off < len || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		log_warn(&ctx->log, "report: %s for %s failed (%s)",
-		    ctx->conf->sendmail, to, off < len ? "did not read the "
-		    "message" : "non-zero exit");
-		return MTASTS_EIO;
+		if (send_now_ms() >= deadline)
+			break;
+		ts.tv_sec = 0;
+		ts.tv_nsec = step * 1000000L;
+		nanosleep(&ts, NULL);
+		if (step < 50)
+			step *= 2;
 	}
-	return MTASTS_OK;
+	(void)kill(-pid, SIGKILL);
+	(void)kill(pid, SIGKILL);	/* if the group could not be made */
+	while (waitpid(pid, status, 0) == -1 && errno == EINTR)
+		;
+	return MTASTS_ETIMEOUT;
+}
+
+/* A poll(2) timeout for a wait of ms milliseconds. */
+static int
+send_poll_ms(uint64_t ms)
+{
+	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+static uint64_t
+send_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static int

@@ -39,6 +39,7 @@ static const struct {
 	{ "override", "a.example none" }, { "report_org", "Org" },
 	{ "report_contact", "c" }, { "report_submitter", "e.example" },
 	{ "report_dir", "/r" }, { "sendmail", "/s" },
+	{ "sendmail_timeout", "2s" },
 };
 #define NALL	(sizeof(all_keys) / sizeof(all_keys[0]))
 
@@ -130,6 +131,7 @@ check_defaults(const struct config *conf)
 	assert_int_equal(conf->connect_timeout, 5000);
 	assert_int_equal(conf->fetch_timeout, 15000);
 	assert_int_equal(conf->store_timeout, 2000);
+	assert_int_equal(conf->sendmail_timeout, 60000);
 	assert_int_equal(conf->check_interval, 600);
 	assert_int_equal(conf->retry_interval, 300);
 	assert_int_equal(conf->log_only, 0);
