@@ -11,6 +11,13 @@
  * reporters started at midnight by cron do not all arrive at once.
  * Exit: 0 done; 1 some delivery failed or is pending, or show found
  * quirks; 2 usage, configuration or I/O error.
+ *
+ * show prints every string of the report, and every message about it,
+ * escaped (report_put): C0 controls, DEL, backslash, C1 controls, bidi
+ * and line-separator format characters and invalid UTF-8 as \r, \n, \t,
+ * \\, \xHH or \uHHHH, so that a report cannot write to the terminal.
+ * Counts are at most INT64_MAX (the library caps them); sums saturate
+ * there and are then printed with "(capped)".
  */
 #include <sys/random.h>
 
@@ -40,6 +47,11 @@ static void	report_print_policy(const struct mtasts_report_policy *);
 static void	report_print_tally(const char *, struct tally *, size_t);
 static size_t	report_tally_add(struct tally *, size_t, const char *,
 		    uint64_t);
+static size_t	report_put(FILE *, const char *);
+static size_t	report_put_cp(FILE *, const unsigned char *, size_t *);
+static size_t	report_utf8(const unsigned char *, unsigned *);
+static uint64_t	report_add(uint64_t, uint64_t);
+static void	report_put_count(uint64_t);
 
 static const struct option report_common_opts[] = {
 	{ "config",	required_argument,	NULL, 'c' },
@@ -232,12 +244,18 @@ report_show(int argc, char *argv[])
 	}
 	rc = mtasts_report_parse(buf, len, &r, &diag);
 	free(buf);
-	for (i = 0; i < diag.nwarn; i++)
-		fprintf(stderr, "%s: warning: %s\n",
-		    cli_display_name(argv[optind]), diag.warn[i].msg);
+	for (i = 0; i < diag.nwarn; i++) {
+		report_put(stderr, cli_display_name(argv[optind]));
+		fputs(": warning: ", stderr);
+		report_put(stderr, diag.warn[i].msg);
+		fputc('\n', stderr);
+	}
 	if (rc != MTASTS_OK) {
-		fprintf(stderr, "%s: %s\n", cli_display_name(argv[optind]),
-		    diag.error.msg[0] ? diag.error.msg : mtasts_strerror(rc));
+		report_put(stderr, cli_display_name(argv[optind]));
+		fputs(": ", stderr);
+		report_put(stderr, diag.error.msg[0] ? diag.error.msg :
+		    mtasts_strerror(rc));
+		fputc('\n', stderr);
 		return CLI_INVALID;
 	}
 	if (asjson) {
@@ -258,10 +276,15 @@ report_print(const struct mtasts_report *r)
 
 	cli_time(start, sizeof(start), (long long)r->start);
 	cli_time(end, sizeof(end), (long long)r->end);
-	printf("report:  %s\n", r->report_id ? r->report_id : "(no id)");
-	printf("from:    %s", r->org ? r->org : "(no organization)");
-	if (r->contact != NULL)
-		printf(" <%s>", r->contact);
+	fputs("report:  ", stdout);
+	report_put(stdout, r->report_id ? r->report_id : "(no id)");
+	fputs("\nfrom:    ", stdout);
+	report_put(stdout, r->org ? r->org : "(no organization)");
+	if (r->contact != NULL) {
+		fputs(" <", stdout);
+		report_put(stdout, r->contact);
+		fputc('>', stdout);
+	}
 	printf("\nperiod:  %s to %s\n", start, end);
 	for (i = 0; i < r->npolicies; i++)
 		report_print_policy(&r->policies[i]);
@@ -274,13 +297,23 @@ report_print_policy(const struct mtasts_report_policy *p)
 	size_t		 i, nt = 0, ni = 0, nm = 0;
 	const struct mtasts_report_failure *f;
 
-	printf("\npolicy:  %s %s\n", p->type ? p->type : "(no type)",
-	    p->domain ? p->domain : "(no domain)");
-	for (i = 0; i < p->nmx; i++)
-		printf("  mx: %s\n", p->mx[i]);
-	printf("  sessions: %llu (%llu successful, %llu failed)\n",
-	    (unsigned long long)(p->success + p->failure),
-	    (unsigned long long)p->success, (unsigned long long)p->failure);
+	fputs("\npolicy:  ", stdout);
+	report_put(stdout, p->type ? p->type : "(no type)");
+	fputc(' ', stdout);
+	report_put(stdout, p->domain ? p->domain : "(no domain)");
+	fputc('\n', stdout);
+	for (i = 0; i < p->nmx; i++) {
+		fputs("  mx: ", stdout);
+		report_put(stdout, p->mx[i]);
+		fputc('\n', stdout);
+	}
+	fputs("  sessions: ", stdout);
+	report_put_count(report_add(p->success, p->failure));
+	fputs(" (", stdout);
+	report_put_count(p->success);
+	fputs(" successful, ", stdout);
+	report_put_count(p->failure);
+	fputs(" failed)\n", stdout);
 	if (p->ndetails == 0)
 		return;
 	types = calloc(p->ndetails, sizeof(*types));
@@ -312,11 +345,11 @@ report_tally_add(struct tally *t, size_t n, const char *key, uint64_t c)
 		key = "(unknown)";
 	for (i = 0; i < n; i++)
 		if (strcmp(t[i].key, key) == 0) {
-			t[i].n += c;
+			t[i].n = report_add(t[i].n, c);
 			return n;
 		}
 	t[n].key = key;
-	t[n].n = c;
+	t[n].n = report_add(0, c);
 	return n + 1;
 }
 
@@ -325,8 +358,104 @@ report_print_tally(const char *title, struct tally *t, size_t n)
 {
 	size_t	i;
 
+	size_t	w;
+
 	printf("  %s:\n", title);
-	for (i = 0; i < n; i++)
-		printf("    %-40s %llu\n", t[i].key,
-		    (unsigned long long)t[i].n);
+	for (i = 0; i < n; i++) {
+		fputs("    ", stdout);
+		for (w = report_put(stdout, t[i].key); w < 40; w++)
+			fputc(' ', stdout);
+		fputc(' ', stdout);
+		report_put_count(t[i].n);
+		fputc('\n', stdout);
+	}
+}
+
+/* a + b, saturating at INT64_MAX, the library's cap on one count. */
+static uint64_t
+report_add(uint64_t a, uint64_t b)
+{
+	if (a > (uint64_t)INT64_MAX || b > (uint64_t)INT64_MAX - a)
+		return (uint64_t)INT64_MAX;
+	return a + b;
+}
+
+static void
+report_put_count(uint64_t n)
+{
+	printf("%llu%s", (unsigned long long)n, n >= (uint64_t)INT64_MAX ?
+	    " (capped)" : "");
+}
+
+/* Writes s to fp escaped (see the top of the file); returns the bytes. */
+static size_t
+report_put(FILE *fp, const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 w = 0, used;
+
+	while (*p != '\0') {
+		w += report_put_cp(fp, p, &used);
+		p += used;
+	}
+	return w;
+}
+
+/* One character at p, escaped if it must be; *used: the bytes read. */
+static size_t
+report_put_cp(FILE *fp, const unsigned char *p, size_t *used)
+{
+	unsigned	cp;
+
+	*used = 1;
+	if (*p == '\\')
+		return (size_t)fprintf(fp, "\\\\");
+	if (*p == '\n' || *p == '\r' || *p == '\t')
+		return (size_t)fprintf(fp, "\\%c", *p == '\n' ? 'n' :
+		    *p == '\r' ? 'r' : 't');
+	if (*p < 0x20 || *p == 0x7f)
+		return (size_t)fprintf(fp, "\\x%02x", *p);
+	if (*p < 0x80) {
+		fputc(*p, fp);
+		return 1;
+	}
+	if ((*used = report_utf8(p, &cp)) == 0) {
+		*used = 1;
+		return (size_t)fprintf(fp, "\\x%02x", *p);
+	}
+	if ((cp >= 0x80 && cp <= 0x9f) || cp == 0x61c || cp == 0x200e ||
+	    cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069))
+		return (size_t)fprintf(fp, "\\u%04x", cp);
+	fwrite(p, 1, *used, fp);
+	return *used;
+}
+
+/*
+ * The length of the well-formed UTF-8 sequence at p (RFC 3629: no
+ * overlong forms, no surrogates, at most U+10FFFF) with its code point
+ * in *cp, or 0.
+ */
+static size_t
+report_utf8(const unsigned char *p, unsigned *cp)
+{
+	size_t		n, i;
+	unsigned	min;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2, *cp = p[0] & 0x1f, min = 0x80;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3, *cp = p[0] & 0x0f, min = 0x800;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4, *cp = p[0] & 0x07, min = 0x10000;
+	} else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		*cp = (*cp << 6) | (p[i] & 0x3f);
+	}
+	if (*cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
+		return 0;
+	return n;
 }

@@ -14,6 +14,12 @@
  * object instead of an array, summaries that disagree with their
  * details. What cannot be understood (not JSON, no policies) is an
  * error. The input may be JSON, gzip or a whole message (mime.c).
+ *
+ * Every string read is hostile: it is kept as sent (valid UTF-8, which
+ * jansson guarantees) for the caller to escape, except that a NUL
+ * (\u0000) becomes U+FFFD, since a C string would cut it short. Counts are capped at REPORT_COUNT_MAX (INT64_MAX, what the
+ * JSON writer can hold) with a warning, and sums of them saturate
+ * there: an implausible count never wraps a total.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -29,6 +35,8 @@
 #include "gz.h"
 #include "mime.h"
 #include "report.h"
+
+#define REPORT_COUNT_MAX	((uint64_t)INT64_MAX)
 
 static json_t	*report_policy_json(const struct mtasts_report_policy *);
 static json_t	*report_failure_json(const struct mtasts_report_failure *);
@@ -51,7 +59,11 @@ static int	 report_read_failure(json_t *, unsigned,
 static int	 report_read_strv(json_t *, const char *, unsigned,
 		    char ***, size_t *, struct mtasts_diag *);
 static int	 report_str(json_t *, const char *, char **);
+static char	*report_strdup_nul(const char *, size_t);
 static int	 report_count(json_t *, const char *, unsigned, uint64_t *,
+		    struct mtasts_diag *);
+static uint64_t	 report_count_add(uint64_t, uint64_t);
+static int	 report_count_cap(const char *, unsigned, uint64_t *,
 		    struct mtasts_diag *);
 static void	 report_policy_free(struct mtasts_report_policy *);
 static void	 report_strv_free(char **, size_t);
@@ -364,7 +376,7 @@ mtasts_report_parse(const char *buf, size_t len, struct mtasts_report **out,
 	if ((rc = report_decode(buf, len, &text, &tlen, diag)) != MTASTS_OK)
 		return rc;
 	root = json_loadb(text ? text : buf, text ? tlen : len,
-	    JSON_DISABLE_EOF_CHECK, &jerr);
+	    JSON_DISABLE_EOF_CHECK | JSON_ALLOW_NUL, &jerr);
 	if (root == NULL) {
 		rc = diag_error(diag, MTASTS_ESYNTAX, (unsigned)jerr.line,
 		    "line %d: not JSON: %s", jerr.line, jerr.text);
@@ -525,7 +537,8 @@ report_read_policy(json_t *one, unsigned n, struct mtasts_report *r,
 			    MTASTS_OK)
 				return rc;
 			if (p->ndetails > 0)
-				sum += p->details[p->ndetails - 1].count;
+				sum = report_count_add(sum,
+				    p->details[p->ndetails - 1].count);
 		}
 	if ((rc = report_read_summary(json_object_get(one, "summary"), n, p,
 	    diag)) != MTASTS_OK)
@@ -647,16 +660,53 @@ report_read_strv(json_t *o, const char *key, unsigned n, char ***v,
 	return MTASTS_OK;
 }
 
-/* A copy of a string member (NULL when absent or not a string). */
+/*
+ * A copy of a string member (NULL when absent or not a string), each
+ * NUL in it replaced by U+FFFD.
+ */
 static int
 report_str(json_t *o, const char *key, char **out)
 {
-	const char	*s = json_string_value(json_object_get(o, key));
+	json_t		*v = json_object_get(o, key);
+	const char	*s = json_string_value(v);
 
 	*out = NULL;
 	if (s == NULL)
 		return 0;
-	return (*out = strdup(s)) == NULL ? -1 : 0;
+	*out = report_strdup_nul(s, json_string_length(v));
+	return *out == NULL ? -1 : 0;
+}
+
+/* len bytes of s, NUL-terminated, each inner NUL as U+FFFD (3 bytes). */
+static char *
+report_strdup_nul(const char *s, size_t len)
+{
+	char	*d, *q;
+	size_t	 i, nnul = 0;
+
+	for (i = 0; i < len; i++)
+		nnul += s[i] == '\0';
+	if ((d = q = malloc(len + 2 * nnul + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		if (s[i] != '\0') {
+			*q++ = s[i];
+			continue;
+		}
+		memcpy(q, "\xef\xbf\xbd", 3);
+		q += 3;
+	}
+	*q = '\0';
+	return d;
+}
+
+/* a + b, saturating at REPORT_COUNT_MAX. */
+static uint64_t
+report_count_add(uint64_t a, uint64_t b)
+{
+	if (a > REPORT_COUNT_MAX || b > REPORT_COUNT_MAX - a)
+		return REPORT_COUNT_MAX;
+	return a + b;
 }
 
 /* A count: a non-negative integer, or a string of digits (warned). */
@@ -682,14 +732,28 @@ report_count(json_t *o, const char *key, unsigned n, uint64_t *out,
 	if ((s = json_string_value(v)) != NULL && *s >= '0' && *s <= '9') {
 		errno = 0;
 		u = strtoull(s, &end, 10);
-		if (*end == '\0' && errno == 0) {
+		if (*end == '\0' && (errno == 0 || errno == ERANGE)) {
 			diag_warn(diag, n, "policy %u: %s is a string", n,
 			    key);
-			*out = u;
-			return 0;
+			*out = errno == 0 && u <= REPORT_COUNT_MAX ? u :
+			    REPORT_COUNT_MAX + 1;
+			return report_count_cap(key, n, out, diag);
 		}
 	}
 	diag_warn(diag, n, "policy %u: %s missing or not a count; taken as "
 	    "0", n, key);
 	return -1;
+}
+
+/* An implausible count (above REPORT_COUNT_MAX) is capped, warned. */
+static int
+report_count_cap(const char *key, unsigned n, uint64_t *v,
+    struct mtasts_diag *diag)
+{
+	if (*v <= REPORT_COUNT_MAX)
+		return 0;
+	*v = REPORT_COUNT_MAX;
+	diag_warn(diag, n, "policy %u: %s is implausibly large; capped at "
+	    "%llu", n, key, (unsigned long long)REPORT_COUNT_MAX);
+	return 0;
 }

@@ -384,5 +384,24 @@ ok "unknown lint option is a usage error" sh -c "[ $rc -eq 2 ] && grep -q usage:
 run generate --domain example.com --mode testing --mx
 ok "option without its value is a usage error" rc_is 2
 
+# --- report show on a hostile report: nothing reaches the terminal raw
+H=tests/unit/data/tlsrpt/hostile
+run report show "$H.json"
+ok "report show: a hostile report is shown, exit 0" rc_is 0
+ok "report show: exactly the golden text ($H.out)" cmp -s "$T/out" "$H.out"
+ok "report show: no control byte but newline on stdout" \
+    sh -c "! LC_ALL=C grep -q '[[:cntrl:]]' '$T/out'"
+ok "report show: no control byte but newline on stderr" \
+    sh -c "! LC_ALL=C grep -q '[[:cntrl:]]' '$T/err'"
+ok "report show: counts above INT64_MAX are capped, warned" err_has \
+    "total-failure-session-count is implausibly large; capped at 9223372036854775807"
+run report show --json "$H.json"
+ok "report show --json: a hostile report gives valid JSON" json_ok
+ok "report show --json: CR LF kept, escaped by the JSON writer" \
+    jis 'd["organization-name"] == "Evil\r\nInjected: yes"' True
+ok "report show --json: counts capped, not wrapped" \
+    jis 'd["policies"][0]["failure-details"][2]["failed-session-count"]' \
+    9223372036854775807
+
 echo "1..$n"
 [ "$nfail" -eq 0 ]

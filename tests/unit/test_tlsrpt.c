@@ -819,6 +819,56 @@ test_quirks(void **state)
 	mtasts_report_free(r);
 }
 
+/*
+ * Every string of a report is hostile: the model keeps it as sent (the
+ * printer escapes it), a NUL becomes U+FFFD, counts above INT64_MAX are
+ * capped and their sums saturate instead of wrapping; the JSON writer
+ * escapes what it writes. The text printer's exact output for this file
+ * is tests/unit/data/tlsrpt/hostile.out, checked by cli_offline.sh.
+ */
+static void
+test_hostile(void **state)
+{
+	struct mtasts_report	*r;
+	struct mtasts_diag	 diag;
+	json_t			*back;
+	char			*json;
+	const struct mtasts_report_policy *p;
+
+	(void)state;
+	r = parse_file(DATA "hostile.json", &diag);
+	assert_string_equal(r->org, "Evil\r\nInjected: yes");
+	assert_string_equal(r->contact, "\x1b[31mred\x1b[0m\x07 \xc2\x85 "
+	    "\xe2\x80\xaegnp.exe \\x41 \xc3\xa9");
+	assert_string_equal(r->report_id, "id\xef\xbf\xbdhidden\x7f");
+	p = &r->policies[0];
+	assert_string_equal(p->domain, "victim.example\b\b\b\bevil");
+	assert_int_equal(p->success, INT64_MAX);
+	assert_int_equal(p->failure, INT64_MAX);
+	assert_int_equal(p->ndetails, 3);
+	assert_int_equal(p->details[2].count, INT64_MAX);
+	assert_true(has_warning(&diag, "total-failure-session-count is "
+	    "implausibly large; capped at 9223372036854775807"));
+	assert_true(has_warning(&diag, "failed-session-count is implausibly "
+	    "large"));
+	/* the details' sum saturates: it equals the capped summary */
+	assert_false(has_warning(&diag, "the summary counts"));
+
+	json = mtasts_report_json(r);
+	assert_non_null(json);
+	assert_null(strchr(json, '\x1b'));
+	assert_null(strchr(json, '\r'));
+	back = json_loads(json, 0, NULL);
+	assert_non_null(back);
+	assert_string_equal(json_string_value(json_object_get(back,
+	    "organization-name")), r->org);
+	assert_string_equal(json_string_value(json_object_get(back,
+	    "report-id")), r->report_id);
+	json_decref(back);
+	free(json);
+	mtasts_report_free(r);
+}
+
 static void
 test_not_a_report(void **state)
 {
@@ -1021,6 +1071,7 @@ main(void)
 		cmocka_unit_test(test_google_shape),
 		cmocka_unit_test(test_microsoft_shape),
 		cmocka_unit_test(test_quirks),
+		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_not_a_report),
 		cmocka_unit_test(test_gzip_and_mail),
 		cmocka_unit_test(test_base64),
