@@ -982,7 +982,7 @@ full_midrun_child(struct fixture *f)
 	memset(&f->cap, 0, sizeof(f->cap));
 	/* the WAL may still hold a few pages: write until it is full */
 	for (i = 0; i < 2000 && rc == MTASTS_OK; i++) {
-		snprintf(id, sizeof(id), "%d", i);
+		snprintf(id, sizeof(id), "%u", (unsigned)i % 10000);
 		policy_fill(&in, "enforce.test", id, "mode: enforce", 1);
 		rc = store_put(st, &in);
 	}
