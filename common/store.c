@@ -7,10 +7,21 @@
  * waits longer than the busy_ms given to store_open(). The schema is
  * versioned with PRAGMA user_version: store_migrations[i] takes version
  * i to i + 1, each step in its own BEGIN IMMEDIATE transaction, and a
- * database newer than this code is refused. A file that cannot be
- * written is used read-only: reads work, writes fail with MTASTS_ESTORE
- * and one log line per handle. Statements used on every delivery are
- * prepared once and kept on the handle.
+ * database newer than this code is refused. Statements used on every
+ * delivery are prepared once and kept on the handle.
+ *
+ * A cached policy must keep ruling when the file cannot be written (RFC
+ * 8461 section 5.1): a full disk, an I/O error, a read-only file or
+ * folder. So store_open() tries read-write, then read-only, then
+ * immutable read-only (SQLite then needs no -shm file, which a full disk
+ * or a folder nobody may write keeps it from making), each attempt
+ * being the whole set-up (connection, WAL, schema, statements), and
+ * logs which mode it took and why. Only a lock (busy_ms ran out) or
+ * want of memory ends the attempts early: an immutable read past
+ * another process's lock could see a half-written file. In the two
+ * read-only modes reads work and writes fail with MTASTS_ESTORE and one
+ * log line per handle. A write that fails later (SQLITE_FULL mid-run)
+ * leaves reads working; it is logged once until a write succeeds again.
  *
  * A new database file is created with mode 0660 (whatever the umask), so
  * that a group shared by the MTA and the administrator can write it; its
@@ -56,6 +67,8 @@ enum store_sql {
 	SQL_COUNT
 };
 
+#define STORE_WHY_MAX	512
+
 struct store {
 	sqlite3			*db;
 	sqlite3_stmt		*stmt[SQL_COUNT];
@@ -65,9 +78,11 @@ struct store {
 	const struct logger	*lg;
 	int			 readonly;	/* no write access */
 	int			 ro_logged;	/* "read-only" said once */
+	int			 wfail_logged;	/* a failed write said, none
+						   has succeeded since */
 	int			 last_rc;	/* of the last failed call */
 	int			 quiet;		/* opening: keep failures */
-	char			 why[1024];	/* the last kept failure */
+	char			 why[STORE_WHY_MAX]; /* the last kept failure */
 	sqlite3_int64		 owner;		/* this handle's lease token */
 };
 
@@ -139,13 +154,34 @@ static const char *const store_sql_text[SQL_COUNT] = {
 	    " ON CONFLICT DO UPDATE SET count = count + excluded.count",
 };
 
+/* The ways store_open() tries, in this order. */
+enum store_mode {
+	STORE_RW,		/* read-write */
+	STORE_RO,		/* read-only */
+	STORE_IMMUTABLE,	/* read-only, no -shm, no locks */
+	STORE_NMODES
+};
+
+static const char *const store_mode_name[STORE_NMODES] = {
+	[STORE_RW] = "read-write",
+	[STORE_RO] = "read-only",
+	[STORE_IMMUTABLE] = "immutable read-only",
+};
+
 static int	store_create_file(const char *path, const struct logger *lg);
+static int	store_attempt(struct store *st, enum store_mode mode,
+		    unsigned busy_ms);
+static void	store_disconnect(struct store *st);
+static int	store_fallback(int rc, int sqlite_rc);
+static void	store_say_mode(struct store *st, enum store_mode mode,
+		    char why[][STORE_WHY_MAX]);
+static void	store_say_failed(struct store *st, enum store_mode last,
+		    char why[][STORE_WHY_MAX]);
 static int	store_connect(struct store *st, int flags,
 		    unsigned busy_ms);
 static int	store_connect_path(struct store *st, const char *name,
 		    int flags, unsigned busy_ms);
 static int	store_connect_immutable(struct store *st, unsigned busy_ms);
-static int	store_denied(int rc);
 static int	store_pragmas(struct store *st, unsigned busy_ms);
 static int	store_journal(struct store *st, int *wal);
 static int	store_wal(struct store *st, unsigned busy_ms);
@@ -156,6 +192,7 @@ static int	store_prepare(struct store *st);
 static int	store_exec(struct store *st, const char *sql);
 static int	store_fault(struct store *st, int rc, const char *what);
 static int	store_write_allowed(struct store *st, const char *what);
+static void	store_rollback(struct store *st, const char *what);
 static int	store_run(struct store *st, enum store_sql which,
 		    const char *what);
 static int	store_row(struct store *st, sqlite3_stmt *s,
@@ -176,7 +213,9 @@ int
 store_open(const char *path, unsigned busy_ms, const struct logger *lg,
     struct store **out)
 {
+	char		 why[STORE_NMODES][STORE_WHY_MAX];
 	struct store	*st = NULL;
+	enum store_mode	 mode;
 	int		 rc;
 
 	*out = NULL;
@@ -196,27 +235,18 @@ store_open(const char *path, unsigned busy_ms, const struct logger *lg,
 	if ((rc = store_create_file(path, lg)) != MTASTS_OK)
 		goto fail;
 	store_spool_tag(st);
-	/* Read-write, else read-only, else immutable; say only the last. */
-	st->quiet = 1;
-	rc = store_connect(st, SQLITE_OPEN_READWRITE, busy_ms);
-	if (rc != MTASTS_OK && store_denied(st->last_rc)) {
-		st->readonly = 1;
-		rc = store_connect(st, SQLITE_OPEN_READONLY, busy_ms);
+	for (mode = STORE_RW; mode < STORE_NMODES; mode++) {
+		rc = store_attempt(st, mode, busy_ms);
+		memcpy(why[mode], st->why, sizeof(why[mode]));
+		if (rc == MTASTS_OK || !store_fallback(rc, st->last_rc))
+			break;
 	}
-	if (rc != MTASTS_OK && store_denied(st->last_rc))
-		rc = store_connect_immutable(st, busy_ms);
-	st->quiet = 0;
 	if (rc != MTASTS_OK) {
-		log_err(lg, "%s", st->why);
+		store_say_failed(st, mode < STORE_NMODES ? mode :
+		    STORE_NMODES - 1, why);
 		goto fail;
 	}
-	if (st->readonly)
-		log_warn(lg, "store %s: read-only, policies will not be "
-		    "cached", path);
-	st->ro_logged = 0;
-	if ((rc = store_migrate(st)) != MTASTS_OK ||
-	    (rc = store_prepare(st)) != MTASTS_OK)
-		goto fail;
+	store_say_mode(st, mode, why);
 	sqlite3_randomness(sizeof(st->owner), &st->owner);
 	*out = st;
 	return MTASTS_OK;
@@ -228,13 +258,9 @@ fail:
 void
 store_close(struct store *st)
 {
-	int	i;
-
 	if (st == NULL)
 		return;
-	for (i = 0; i < SQL_COUNT; i++)
-		sqlite3_finalize(st->stmt[i]);
-	sqlite3_close_v2(st->db);
+	store_disconnect(st);
 	free(st->path);
 	free(st->spool);
 	free(st);
@@ -262,6 +288,104 @@ store_create_file(const char *path, const struct logger *lg)
 	fs_share_new_file(fd, path, lg);
 	close(fd);
 	return MTASTS_OK;
+}
+
+/*
+ * One way of opening, set up in full: connection, WAL, schema and the
+ * kept statements. On failure everything is closed again; st->why and
+ * st->last_rc say why.
+ */
+static int
+store_attempt(struct store *st, enum store_mode mode, unsigned busy_ms)
+{
+	int	rc;
+
+	st->quiet = 1;
+	st->readonly = mode != STORE_RW;
+	st->last_rc = SQLITE_OK;
+	st->why[0] = '\0';
+	if (mode == STORE_IMMUTABLE)
+		rc = store_connect_immutable(st, busy_ms);
+	else
+		rc = store_connect(st, mode == STORE_RW ?
+		    SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY, busy_ms);
+	if (rc == MTASTS_OK && (rc = store_migrate(st)) == MTASTS_OK)
+		rc = store_prepare(st);
+	st->quiet = 0;
+	if (rc != MTASTS_OK)
+		store_disconnect(st);
+	return rc;
+}
+
+static void
+store_disconnect(struct store *st)
+{
+	int	i;
+
+	for (i = 0; i < SQL_COUNT; i++) {
+		sqlite3_finalize(st->stmt[i]);
+		st->stmt[i] = NULL;
+	}
+	sqlite3_close_v2(st->db);
+	st->db = NULL;
+}
+
+/*
+ * May the next, more restricted, way be tried after a failure? Any
+ * fault of the file or its folder says yes (full, I/O error, read-only,
+ * cannot open, a failing WAL set-up or first write); a lock or want of
+ * memory says no.
+ */
+static int
+store_fallback(int rc, int sqlite_rc)
+{
+	if (rc == MTASTS_ENOMEM)
+		return 0;
+	switch (sqlite_rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_NOMEM:
+		return 0;
+	}
+	return 1;
+}
+
+/* Says which way the store was opened, and why not a better one. */
+static void
+store_say_mode(struct store *st, enum store_mode mode,
+    char why[][STORE_WHY_MAX])
+{
+	if (mode == STORE_RW && st->readonly)
+		log_warn(st->lg, "store %s: the file is read-only; opened "
+		    "read-only: cached policies are used, new ones are not "
+		    "cached", st->path);
+	else if (mode == STORE_RO)
+		log_warn(st->lg, "store %s: cannot be opened read-write (%s);"
+		    " opened read-only: cached policies are used, new ones "
+		    "are not cached", st->path, why[STORE_RW]);
+	else if (mode == STORE_IMMUTABLE)
+		log_warn(st->lg, "store %s: cannot be opened read-write (%s) "
+		    "nor read-only (%s); opened immutable read-only: cached "
+		    "policies as of the last checkpoint are used, new ones are"
+		    " not cached", st->path, why[STORE_RW], why[STORE_RO]);
+	st->ro_logged = 0;
+}
+
+/* Every way tried up to last failed: one line with each reason. */
+static void
+store_say_failed(struct store *st, enum store_mode last,
+    char why[][STORE_WHY_MAX])
+{
+	char		 msg[STORE_NMODES * (STORE_WHY_MAX + 32)];
+	size_t		 len = 0;
+	enum store_mode	 m;
+
+	msg[0] = '\0';
+	for (m = STORE_RW; m <= last; m++)
+		len += (size_t)snprintf(msg + len, sizeof(msg) - len,
+		    "%s%s: %s", m > STORE_RW ? "; " : "", store_mode_name[m],
+		    why[m][0] != '\0' ? why[m] : "failed");
+	log_err(st->lg, "store %s: cannot be opened: %s", st->path, msg);
 }
 
 /*
@@ -301,9 +425,10 @@ fail:
 }
 
 /*
- * A WAL database in a folder we cannot write, without -shm and -wal
- * files, can only be read as immutable: we then see it as of its last
- * checkpoint, which is what a folder nobody writes holds anyway.
+ * A WAL database whose -shm file cannot be made (a folder we cannot
+ * write, a full disk) can only be read as immutable: we then see it as
+ * of its last checkpoint, which is what a file nobody can write to
+ * holds anyway.
  */
 static int
 store_connect_immutable(struct store *st, unsigned busy_ms)
@@ -326,26 +451,10 @@ store_connect_immutable(struct store *st, unsigned busy_ms)
 			*p++ = (char)*c;
 	}
 	strcpy(p, "?immutable=1");
-	log_info(st->lg, "store %s: folder not writable, reading the "
-	    "database as immutable", st->path);
 	rc = store_connect_path(st, uri,
 	    SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, busy_ms);
 	free(uri);
 	return rc;
-}
-
-/* Did SQLite fail for want of permission to write or create a file? */
-static int
-store_denied(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_CANTOPEN:
-	case SQLITE_READONLY:
-	case SQLITE_PERM:
-	case SQLITE_AUTH:
-		return 1;
-	}
-	return 0;
 }
 
 /*
@@ -449,15 +558,15 @@ store_migrate(struct store *st)
 		if (version == STORE_VERSION)
 			return MTASTS_OK;
 		if (version > STORE_VERSION || version < 0) {
-			log_err(st->lg, "store %s: schema version %d is newer "
-			    "than this program's (%d); refusing to use it",
-			    st->path, version, STORE_VERSION);
+			snprintf(st->why, sizeof(st->why), "schema version %d "
+			    "is newer than this program's (%d); refusing to "
+			    "use it", version, STORE_VERSION);
 			return MTASTS_ESTORE;
 		}
 		if (st->readonly) {
-			log_err(st->lg, "store %s: schema version %d needs "
-			    "an upgrade to %d, but the file is read-only",
-			    st->path, version, STORE_VERSION);
+			snprintf(st->why, sizeof(st->why), "schema version %d "
+			    "needs an upgrade to %d, but the file is opened "
+			    "read-only", version, STORE_VERSION);
 			return MTASTS_ESTORE;
 		}
 		if ((rc = store_migrate_step(st, version)) != MTASTS_OK)
@@ -531,10 +640,10 @@ store_fault(struct store *st, int rc, const char *what)
 {
 	st->last_rc = rc;
 	if (st->quiet) {
-		snprintf(st->why, sizeof(st->why), "store %s: %s: %s",
-		    st->path, what, st->db != NULL ? sqlite3_errmsg(st->db) :
+		snprintf(st->why, sizeof(st->why), "%s: %s", what,
+		    st->db != NULL ? sqlite3_errmsg(st->db) :
 		    sqlite3_errstr(rc));
-		log_debug(st->lg, "%s", st->why);
+		log_debug(st->lg, "store %s: %s", st->path, st->why);
 		return MTASTS_ESTORE;
 	}
 	if ((rc & 0xff) == SQLITE_READONLY) {
@@ -542,6 +651,19 @@ store_fault(struct store *st, int rc, const char *what)
 		if (st->ro_logged)
 			return MTASTS_ESTORE;
 		st->ro_logged = 1;
+	}
+	if ((rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR) {
+		if (st->wfail_logged) {
+			log_debug(st->lg, "store %s: %s: %s", st->path, what,
+			    sqlite3_errstr(rc));
+			return MTASTS_ESTORE;
+		}
+		st->wfail_logged = 1;
+		log_err(st->lg, "store %s: %s: %s; reads go on, writes "
+		    "fail until it is fixed", st->path, what,
+		    st->db != NULL ? sqlite3_errmsg(st->db) :
+		    sqlite3_errstr(rc));
+		return MTASTS_ESTORE;
 	}
 	log_err(st->lg, "store %s: %s: %s", st->path, what,
 	    st->db != NULL ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
@@ -590,7 +712,21 @@ store_run(struct store *st, enum store_sql which, const char *what)
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
 		return store_fault(st, rc, what);
+	/* a change is on disk: the next failed write is news again */
+	if (which != SQL_ROLLBACK && sqlite3_get_autocommit(st->db))
+		st->wfail_logged = 0;
 	return MTASTS_OK;
+}
+
+/*
+ * Ends a failed transaction. SQLite may have rolled it back itself (it
+ * does on SQLITE_FULL, for one): then there is nothing to end.
+ */
+static void
+store_rollback(struct store *st, const char *what)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		store_exec_stmt(st, SQL_ROLLBACK, what);
 }
 
 static int
@@ -732,7 +868,7 @@ store_put_release(struct store *st, const struct store_policy *p)
 		goto fail;
 	return MTASTS_OK;
 fail:
-	store_exec_stmt(st, SQL_ROLLBACK, "put rollback");
+	store_rollback(st, "put rollback");
 	return rc;
 }
 
@@ -807,7 +943,7 @@ store_flush(struct store *st)
 		goto fail;
 	return MTASTS_OK;
 fail:
-	store_exec_stmt(st, SQL_ROLLBACK, "flush rollback");
+	store_rollback(st, "flush rollback");
 	return rc;
 }
 
@@ -873,7 +1009,7 @@ store_lease(struct store *st, const char *domain, time_t now, unsigned ttl)
 		goto fail;
 	return won;
 fail:
-	store_exec_stmt(st, SQL_ROLLBACK, "lease rollback");
+	store_rollback(st, "lease rollback");
 	return rc;
 }
 
@@ -993,7 +1129,7 @@ store_fold_rollback(void *arg)
 {
 	struct store	*st = arg;
 
-	store_exec_stmt(st, SQL_ROLLBACK, "tlsrpt fold rollback");
+	store_rollback(st, "tlsrpt fold rollback");
 }
 
 /* One UPSERT in autocommit: the cost of a result on the delivery path. */

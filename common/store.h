@@ -3,8 +3,10 @@
  * shared by many processes. The only module that knows SQL.
  *
  * Every call waits at most the busy timeout given to store_open(); a
- * missing, read-only, locked or corrupt database gives MTASTS_ESTORE
- * (logged), never a crash or a hang.
+ * missing, locked or corrupt database gives MTASTS_ESTORE (logged),
+ * never a crash or a hang. One that exists but cannot be written (full
+ * disk, I/O error, read-only) is opened read-only: reads work, writes
+ * give MTASTS_ESTORE.
  */
 #ifndef MTASTS_STORE_H
 #define MTASTS_STORE_H
@@ -32,9 +34,11 @@ struct store_policy {
 /*
  * Opens the database at path, creating it (mode 0660) when missing; the
  * folder must be writable by the MTA's user, for SQLite's -wal and -shm
- * files. busy_ms bounds every wait for a lock.
- * MTASTS_ESTORE when it cannot be opened or its schema is from a newer
- * version.
+ * files. busy_ms bounds every wait for a lock. Tries read-write, then
+ * read-only, then immutable read-only (no -shm needed) and logs the
+ * mode taken when it is not read-write, with the reason.
+ * MTASTS_ESTORE when no way works (locked, corrupt, missing and not
+ * creatable, or a schema from a newer version).
  */
 int	store_open(const char *path, unsigned busy_ms,
 	    const struct logger *lg, struct store **out);
