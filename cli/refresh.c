@@ -1,7 +1,9 @@
 /*
  * refresh.c - "mtasts refresh [-v] [--all] [-c CONF]": for cron, re-check
- * every cached policy that is due (TXT id check interval passed, or past
- * half its max_age) so that policies never lapse between deliveries.
+ * every cached policy that is due so that policies never lapse between
+ * deliveries. Which are due is the core's rule (mtasts_refresh(), the
+ * same as the filter's timer): an unexpired policy whose TXT id check
+ * interval passed, or that is past half its max_age.
  *
  * Exit 0 when every due domain was refreshed, 1 when some could not be
  * (their cached policy still applies), 2 on a usage, configuration or

@@ -2,13 +2,18 @@
  * cache.c - the administrator's view of the policy cache, and the
  * proactive refresh that keeps cached policies from lapsing.
  *
- * The CLI and the adapters reach the store only through these; SQL stays
- * in store.c.
+ * The refresh rule lives here once (cache_due()): "mtasts refresh"
+ * (mtasts_refresh(), blocking) and the filter's timer
+ * (mtasts_refresh_async()) pick the same domains with it and resolve
+ * each with its TXT id checked now. The CLI and the adapters reach the
+ * store only through these; SQL stays in store.c.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "cache.h"
 #include "ctx.h"
 
 struct list_arg {
@@ -22,15 +27,26 @@ struct refresh_arg {
 	struct mtasts_ctx *ctx;
 	time_t		 now;
 	int		 all;
+	size_t		 max;		/* collect at most, 0: no limit */
+	int		 err;		/* MTASTS_ENOMEM while collecting */
 	size_t		 n;		/* domains due */
 	size_t		 cap;
 	char		**due;
 };
 
+/* One domain of mtasts_refresh_async() in flight. */
+struct refresh_one {
+	mtasts_refresh_cb	*cb;
+	void			*arg;
+	char			 domain[MTASTS_NAME_MAX + 1];
+};
+
 static int	cache_entry(void *, const struct store_policy *);
+static int	refresh_list(struct mtasts_ctx *, int, size_t,
+		    struct refresh_arg *);
+static void	refresh_list_free(struct refresh_arg *);
 static int	refresh_collect(void *, const struct store_policy *);
-static int	refresh_due(const struct refresh_arg *,
-		    const struct store_policy *);
+static void	refresh_on_answer(void *, int, struct mtasts_answer *);
 
 int
 mtasts_cache_list(struct mtasts_ctx *ctx, const char *domain,
@@ -117,64 +133,153 @@ mtasts_refresh(struct mtasts_ctx *ctx, int all, unsigned *nchecked,
 	int			 rc;
 
 	*nchecked = *nfailed = 0;
+	if ((rc = refresh_list(ctx, all, 0, &ra)) != MTASTS_OK)
+		return rc;
+	for (i = 0; i < ra.n; i++) {
+		(*nchecked)++;
+		if (resolve_sync(ctx, ra.due[i], 1, &ans) != MTASTS_OK ||
+		    ans.source == MTASTS_SRC_STALE || ans.temperror)
+			(*nfailed)++;
+		mtasts_answer_clear(&ans);
+	}
+	refresh_list_free(&ra);
+	return MTASTS_OK;
+}
+
+int
+mtasts_refresh_async(struct mtasts_ctx *ctx, int all, size_t max,
+    mtasts_refresh_cb *cb, void *arg, unsigned *nstarted)
+{
+	struct refresh_arg	 ra;
+	struct refresh_one	*o;
+	size_t			 i;
+	int			 rc;
+
+	if (nstarted != NULL)
+		*nstarted = 0;
+	if ((rc = refresh_list(ctx, all, max, &ra)) != MTASTS_OK)
+		return rc;
+	for (i = 0; i < ra.n; i++) {
+		if ((o = calloc(1, sizeof(*o))) == NULL) {
+			rc = MTASTS_ENOMEM;
+			break;
+		}
+		o->cb = cb;
+		o->arg = arg;
+		/* due[i] came from the store: normalised, within the cap */
+		snprintf(o->domain, sizeof(o->domain), "%s", ra.due[i]);
+		if (resolve_async(ctx, o->domain, 1, refresh_on_answer, o) !=
+		    MTASTS_OK) {
+			free(o);
+			continue;
+		}
+		if (nstarted != NULL)
+			(*nstarted)++;
+	}
+	refresh_list_free(&ra);
+	return rc;
+}
+
+/* Hands one refreshed domain's answer to the caller; cb owns ans. */
+static void
+refresh_on_answer(void *arg, int err, struct mtasts_answer *ans)
+{
+	struct refresh_one	*o = arg;
+
+	o->cb(o->arg, o->domain, err, ans);
+	free(o);
+}
+
+/*
+ * The domains due now, copied out of the store first: resolving writes
+ * to the store we are reading.
+ */
+static int
+refresh_list(struct mtasts_ctx *ctx, int all, size_t max,
+    struct refresh_arg *ra)
+{
+	int	rc;
+
+	memset(ra, 0, sizeof(*ra));
 	if (ctx_store(ctx) == NULL)
 		return MTASTS_ESTORE;
-	memset(&ra, 0, sizeof(ra));
-	ra.ctx = ctx;
-	ra.now = time(NULL);
-	ra.all = all;
-	/* collect first: resolving writes to the store we are reading */
-	rc = store_list(ctx->store, refresh_collect, &ra);
-	for (i = 0; i < ra.n; i++) {
-		if (rc == MTASTS_OK) {
-			(*nchecked)++;
-			if (resolve_sync(ctx, ra.due[i], 1, &ans) != MTASTS_OK ||
-			    ans.source == MTASTS_SRC_STALE ||
-			    ans.temperror)
-				(*nfailed)++;
-			mtasts_answer_clear(&ans);
-		}
-		free(ra.due[i]);
-	}
-	free(ra.due);
+	ra->ctx = ctx;
+	ra->now = time(NULL);
+	ra->all = all;
+	ra->max = max;
+	rc = store_list(ctx->store, refresh_collect, ra);
+	if (rc == MTASTS_OK)
+		rc = ra->err;
+	if (rc != MTASTS_OK)
+		refresh_list_free(ra);
 	return rc;
+}
+
+static void
+refresh_list_free(struct refresh_arg *ra)
+{
+	size_t	i;
+
+	for (i = 0; i < ra->n; i++)
+		free(ra->due[i]);
+	free(ra->due);
+	ra->due = NULL;
+	ra->n = ra->cap = 0;
 }
 
 static int
 refresh_collect(void *arg, const struct store_policy *p)
 {
+	static const char *const why[] = {
+		[CACHE_DUE_ALL] = "every cached policy asked for",
+		[CACHE_DUE_CHECK] = "TXT id check due",
+		[CACHE_DUE_HALF] = "past half its max_age"
+	};
 	struct refresh_arg	*ra = arg;
+	enum cache_due		 due;
 	char			**v;
 
-	if (!refresh_due(ra, p))
+	due = cache_due(p, ra->now, ra->ctx->conf->check_interval, ra->all);
+	if (due == CACHE_NOT_DUE)
 		return 0;
+	if (ra->max > 0 && ra->n == ra->max)
+		return 1;
 	if (ra->n == ra->cap) {
 		ra->cap = ra->cap ? ra->cap * 2 : 64;
 		if ((v = realloc(ra->due, ra->cap * sizeof(*v))) == NULL)
-			return 1;
+			goto nomem;
 		ra->due = v;
 	}
 	if ((ra->due[ra->n] = strdup(p->domain)) == NULL)
-		return 1;
+		goto nomem;
 	ra->n++;
+	log_debug(&ra->ctx->log, "%s: refresh: %s", p->domain, why[due]);
 	return 0;
+nomem:
+	ra->err = MTASTS_ENOMEM;
+	return 1;
 }
 
 /*
- * Due: an unexpired policy whose TXT id check is due, or that is past
- * half its max_age. Expired policies and failure-only rows are left to
- * the next delivery that needs them.
+ * The refresh rule. Due: an unexpired policy (every one with all), whose
+ * TXT id check is due as the engine sees it (check_interval passed or
+ * 0, or a check time in the future), or that is past half its max_age
+ * (the engine then fetches it again with the same id). Expired policies
+ * and failure-only rows are left to the next delivery that needs them;
+ * an id in its retry_interval back-off is the engine's to skip.
  */
-static int
-refresh_due(const struct refresh_arg *ra, const struct store_policy *p)
+enum cache_due
+cache_due(const struct store_policy *p, time_t now, unsigned check_interval,
+    int all)
 {
-	const struct config	*conf = ra->ctx->conf;
-
-	if (p->text == NULL || p->expires <= ra->now)
-		return 0;
-	if (ra->all)
-		return 1;
-	if (ra->now - p->checked >= (time_t)conf->check_interval)
-		return 1;
-	return ra->now - p->fetched > (p->expires - p->fetched) / 2;
+	if (p->text == NULL || p->expires <= now)
+		return CACHE_NOT_DUE;
+	if (all)
+		return CACHE_DUE_ALL;
+	if (check_interval == 0 || now < p->checked ||
+	    now - p->checked >= (time_t)check_interval)
+		return CACHE_DUE_CHECK;
+	if (now - p->fetched > (p->expires - p->fetched) / 2)
+		return CACHE_DUE_HALF;
+	return CACHE_NOT_DUE;
 }

@@ -38,6 +38,9 @@ struct fetch	*ctx_fetch(struct mtasts_ctx *ctx);
  * whatever the check interval says. */
 int		 resolve_sync(struct mtasts_ctx *ctx, const char *domain,
 		    int force, struct mtasts_answer *ans);
+/* resolve.c: mtasts_resolve_async(), with force as for resolve_sync(). */
+int		 resolve_async(struct mtasts_ctx *ctx, const char *domain,
+		    int force, mtasts_resolve_cb *cb, void *arg);
 /* resolve.c: answer every in-flight async request with an error. */
 void		 resolve_abort_all(struct mtasts_ctx *ctx);
 

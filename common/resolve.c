@@ -636,6 +636,13 @@ int
 mtasts_resolve_async(struct mtasts_ctx *ctx, const char *domain,
     mtasts_resolve_cb *cb, void *arg)
 {
+	return resolve_async(ctx, domain, 0, cb, arg);
+}
+
+int
+resolve_async(struct mtasts_ctx *ctx, const char *domain, int force,
+    mtasts_resolve_cb *cb, void *arg)
+{
 	struct mtasts_answer	 ans;
 	struct waiter		*w;
 	struct req		*r;
@@ -659,6 +666,7 @@ mtasts_resolve_async(struct mtasts_ctx *ctx, const char *domain,
 		return rc;
 	}
 	r->waiters = w;
+	r->force = force;
 	req_begin(r);
 	if (r->step == STEP_DONE) {
 		/* answered from the cache at once */

@@ -10,9 +10,13 @@
  *	rua sent 1 1764030000 https://tlsrpt.example.com/v1
  *
  * rua lines: status, attempts, last try (unix time), URI (the rest of
- * the line). Files are small; anything else is a syntax error.
+ * the line). Numbers are decimal digits only, range-checked. Files are
+ * small (at most RSTATE_MAX bytes, lines under RSTATE_LINE); anything
+ * else is a syntax error. rstate_parse() reads the text of one file.
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +26,8 @@
 #include "rstate.h"
 
 #define RSTATE_MAGIC	"mtasts-report-state 1"
-#define RSTATE_LINE	4096
+#define RSTATE_LINE	4096	/* a line, LF included, is shorter */
+#define RSTATE_MAX	(64 * 1024)	/* a whole file */
 
 static const char *const rstate_names[] = {
 	[RSTATE_PENDING] = "pending",
@@ -33,6 +38,8 @@ static const char *const rstate_names[] = {
 
 static int	rstate_line(struct rstate *, char *);
 static int	rstate_rua_line(struct rstate *, char *);
+static int	rstate_number(const char *, long long, long long *,
+		    const char **);
 
 const char *
 rstate_status_name(enum rstate_status s)
@@ -71,15 +78,47 @@ rstate_add_rua(struct rstate *st, const char *uri)
 int
 rstate_load(const char *path, struct rstate *st)
 {
-	char	 line[RSTATE_LINE];
+	char	*buf;
 	FILE	*fp;
-	int	 rc = MTASTS_OK, first = 1;
+	size_t	 len;
+	int	 rc;
 
 	memset(st, 0, sizeof(*st));
-	if ((fp = fopen(path, "re")) == NULL)
+	if ((buf = malloc(RSTATE_MAX + 1)) == NULL)
+		return MTASTS_ENOMEM;
+	if ((fp = fopen(path, "re")) == NULL) {
+		free(buf);
 		return MTASTS_EIO;
-	while (rc == MTASTS_OK && fgets(line, sizeof(line), fp) != NULL) {
-		line[strcspn(line, "\n")] = '\0';
+	}
+	len = fread(buf, 1, RSTATE_MAX + 1, fp);
+	rc = ferror(fp) ? MTASTS_EIO : len > RSTATE_MAX ? MTASTS_ESYNTAX :
+	    rstate_parse(buf, len, st);
+	fclose(fp);
+	free(buf);
+	return rc;
+}
+
+int
+rstate_parse(const char *buf, size_t len, struct rstate *st)
+{
+	char		 line[RSTATE_LINE];
+	const char	*p = buf, *end = buf + len, *nl;
+	size_t		 n;
+	int		 rc = MTASTS_OK, first = 1;
+
+	memset(st, 0, sizeof(*st));
+	if (len > RSTATE_MAX || memchr(buf, '\0', len) != NULL)
+		return MTASTS_ESYNTAX;
+	while (rc == MTASTS_OK && p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = (nl != NULL ? nl : end) - p;
+		if (n >= sizeof(line)) {
+			rc = MTASTS_ESYNTAX;
+			break;
+		}
+		memcpy(line, p, n);
+		line[n] = '\0';
+		p += n + (nl != NULL);
 		if (first)
 			rc = strcmp(line, RSTATE_MAGIC) == 0 ? MTASTS_OK :
 			    MTASTS_ESYNTAX;
@@ -87,9 +126,6 @@ rstate_load(const char *path, struct rstate *st)
 			rc = rstate_line(st, line);
 		first = 0;
 	}
-	if (ferror(fp))
-		rc = MTASTS_EIO;
-	fclose(fp);
 	if (rc == MTASTS_OK && (first || st->domain == NULL ||
 	    st->report_id == NULL))
 		rc = MTASTS_ESYNTAX;
@@ -101,7 +137,8 @@ rstate_load(const char *path, struct rstate *st)
 static int
 rstate_line(struct rstate *st, char *line)
 {
-	char	*val = strchr(line, ' ');
+	char		*val = strchr(line, ' ');
+	long long	 v;
 
 	if (val == NULL)
 		return MTASTS_ESYNTAX;
@@ -111,38 +148,66 @@ rstate_line(struct rstate *st, char *line)
 	if (strcmp(line, "report-id") == 0 && st->report_id == NULL)
 		return (st->report_id = strdup(val)) ? MTASTS_OK :
 		    MTASTS_ENOMEM;
-	if (strcmp(line, "day") == 0)
-		return (st->day = (time_t)strtoll(val, NULL, 10)) >= 0 ?
-		    MTASTS_OK : MTASTS_ESYNTAX;
-	if (strcmp(line, "built") == 0)
-		return (st->built = (time_t)strtoll(val, NULL, 10)) >= 0 ?
-		    MTASTS_OK : MTASTS_ESYNTAX;
+	if (strcmp(line, "day") == 0 || strcmp(line, "built") == 0) {
+		if (rstate_number(val, INT64_MAX, &v, NULL) != 0)
+			return MTASTS_ESYNTAX;
+		*(line[0] == 'd' ? &st->day : &st->built) = (time_t)v;
+		return MTASTS_OK;
+	}
 	if (strcmp(line, "rua") == 0)
 		return rstate_rua_line(st, val);
 	return MTASTS_ESYNTAX;
 }
 
-/* "STATUS ATTEMPTS LAST URI" */
+/*
+ * 1 to 19 decimal digits, at most max; with rest NULL the whole of s,
+ * else up to a space, and *rest just after that space.
+ */
+static int
+rstate_number(const char *s, long long max, long long *out,
+    const char **rest)
+{
+	long long	v = 0;
+	size_t		i;
+
+	for (i = 0; s[i] >= '0' && s[i] <= '9'; i++) {
+		if (i == 19 || v > (max - (s[i] - '0')) / 10)
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (i == 0 || (rest == NULL ? s[i] != '\0' : s[i] != ' '))
+		return -1;
+	if (rest != NULL)
+		*rest = s + i + 1;
+	*out = v;
+	return 0;
+}
+
+/* "STATUS ATTEMPTS LAST URI", one space between each */
 static int
 rstate_rua_line(struct rstate *st, char *val)
 {
-	char		 status[16];
-	unsigned	 attempts;
-	long long	 last;
-	int		 n = 0, i, rc;
+	const char	*p;
+	long long	 attempts, last;
+	size_t		 len;
+	int		 i, rc;
 
-	if (sscanf(val, "%15s %u %lld %n", status, &attempts, &last, &n) !=
-	    3 || n == 0 || val[n] == '\0')
-		return MTASTS_ESYNTAX;
-	for (i = 0; i < 4; i++)
-		if (strcmp(status, rstate_names[i]) == 0)
+	for (i = 0; i < 4; i++) {
+		len = strlen(rstate_names[i]);
+		if (strncmp(val, rstate_names[i], len) == 0 && val[len] == ' ')
 			break;
+	}
 	if (i == 4)
 		return MTASTS_ESYNTAX;
-	if ((rc = rstate_add_rua(st, val + n)) != MTASTS_OK)
+	p = val + len + 1;
+	if (rstate_number(p, UINT_MAX, &attempts, &p) != 0 ||
+	    rstate_number(p, INT64_MAX, &last, &p) != 0 || *p == '\0' ||
+	    *p == ' ')
+		return MTASTS_ESYNTAX;
+	if ((rc = rstate_add_rua(st, p)) != MTASTS_OK)
 		return rc;
 	st->rua[st->nrua - 1].status = (enum rstate_status)i;
-	st->rua[st->nrua - 1].attempts = attempts;
+	st->rua[st->nrua - 1].attempts = (unsigned)attempts;
 	st->rua[st->nrua - 1].last = (time_t)last;
 	return MTASTS_OK;
 }

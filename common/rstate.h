@@ -34,6 +34,9 @@ struct rstate {
 
 /* MTASTS_OK, MTASTS_EIO (cannot read), MTASTS_ESYNTAX, MTASTS_ENOMEM. */
 int	rstate_load(const char *path, struct rstate *st);
+/* The same from the text of a file (len bytes at buf; a NUL byte is a
+ * syntax error). */
+int	rstate_parse(const char *buf, size_t len, struct rstate *st);
 /* Writes path atomically (a temporary file renamed over it). */
 int	rstate_save(const char *path, const struct rstate *st);
 int	rstate_add_rua(struct rstate *st, const char *uri);

@@ -1,12 +1,11 @@
 /*
- * refresh.c - proactive refresh while smtpd runs: every pass resolves
- * again (asynchronously, through mtasts_resolve_async()) each cached
- * domain past half its max_age, which makes the engine fetch it anew
- * before it expires, and each domain of the routing table, so that a
- * domain that left enforce mode leaves the table.
- *
- * The public API's mtasts_refresh() blocks, which a filter must not do;
- * this is the asynchronous equivalent built on the public calls.
+ * refresh.c - proactive refresh while smtpd runs. Every pass asks the
+ * engine to refresh the cached domains that are due
+ * (mtasts_refresh_async(): the same rule as "mtasts refresh", so that
+ * neither lets a policy lapse nor fetches what the other would not), and
+ * then resolves each domain of the routing table as a delivery would, so
+ * that a domain that left enforce mode (or whose policy expired) leaves
+ * the table.
  */
 #include <event.h>
 #include <stdlib.h>
@@ -18,20 +17,19 @@
 
 #define REFRESH_MAX	256	/* domains started per pass */
 
-struct due {
-	char	**dom;
-	size_t	  n;
-};
-
 static struct event	ev_refresh;
 static struct timeval	tv_refresh;
 static int		refresh_armed;
 static size_t		refresh_inflight;
+static unsigned		refresh_done, refresh_failed;
 
 static void	refresh_on_timer(int, short, void *);
-static int	refresh_on_entry(void *, const struct mtasts_cache_entry *);
-static void	refresh_one(const char *);
-static void	refresh_on_policy(void *, int, struct mtasts_answer *);
+static void	refresh_on_due(void *, const char *, int,
+		    struct mtasts_answer *);
+static void	refresh_table(void);
+static void	refresh_on_table(void *, int, struct mtasts_answer *);
+static void	refresh_sync(const char *, int, struct mtasts_answer *);
+static void	refresh_finish(void);
 
 int
 refresh_start(unsigned secs)
@@ -51,74 +49,100 @@ refresh_stop(void)
 	refresh_armed = 0;
 }
 
-/* Collects a cached domain that is past half its max_age. */
-static int
-refresh_on_entry(void *arg, const struct mtasts_cache_entry *e)
-{
-	struct due	*d = arg;
-	time_t		 now = time(NULL);
-	char		*s;
-
-	if (d->n >= REFRESH_MAX)
-		return 1;
-	if (e->text == NULL || now < e->fetched + (time_t)e->max_age / 2)
-		return 0;
-	if ((s = strdup(e->domain)) == NULL)
-		return 1;
-	d->dom[d->n++] = s;
-	return 0;
-}
-
 static void
 refresh_on_timer(int fd, short what, void *arg)
 {
-	struct due	d;
-	size_t		i;
+	unsigned	n = 0;
+	int		rc;
 
-	memset(&d, 0, sizeof(d));
-	if ((d.dom = calloc(REFRESH_MAX, sizeof(*d.dom))) != NULL)
-		(void)mtasts_cache_list(filter.ctx, NULL, refresh_on_entry,
-		    &d);
-	/* the routing table may shrink under us: copy its domains first */
-	for (i = 0; d.dom != NULL && i < table_count(filter.table) &&
-	    d.n < REFRESH_MAX; i++)
-		if ((d.dom[d.n] = strdup(table_domain(filter.table, i))))
-			d.n++;
-	for (i = 0; i < d.n; i++) {
-		refresh_one(d.dom[i]);
-		free(d.dom[i]);
+	if (refresh_inflight > 0) {
+		filter_log(MTASTS_LOG_DEBUG, "refresh: %zu domains of the "
+		    "last pass still in flight; pass skipped",
+		    refresh_inflight);
+		evtimer_add(&ev_refresh, &tv_refresh);
+		return;
 	}
-	free(d.dom);
-	filter_log(MTASTS_LOG_DEBUG, "refresh: %zu domains checked", d.n);
+	refresh_done = refresh_failed = 0;
+	/* counted before the calls: a callback may run within them */
+	refresh_inflight = 1;
+	rc = mtasts_refresh_async(filter.ctx, 0, REFRESH_MAX,
+	    refresh_on_due, NULL, &n);
+	if (rc != MTASTS_OK)
+		filter_log(MTASTS_LOG_WARN, "refresh: %s", mtasts_strerror(rc));
+	refresh_inflight += n;
+	refresh_table();
+	refresh_finish();
 	evtimer_add(&ev_refresh, &tv_refresh);
 }
 
+/* A due domain was refreshed by the engine. */
 static void
-refresh_one(const char *domain)
+refresh_on_due(void *arg, const char *domain, int err,
+    struct mtasts_answer *ans)
 {
-	char	*dup;
+	refresh_done++;
+	if (err != MTASTS_OK || ans->source == MTASTS_SRC_STALE ||
+	    ans->temperror)
+		refresh_failed++;
+	refresh_sync(domain, err, ans);
+	refresh_finish();
+}
 
-	if (refresh_inflight >= REFRESH_MAX || (dup = strdup(domain)) == NULL)
+/* The routing table may shrink under us: copy its domains first. */
+static void
+refresh_table(void)
+{
+	char	**dom;
+	size_t	  i, n;
+
+	n = table_count(filter.table);
+	if (n > REFRESH_MAX)
+		n = REFRESH_MAX;
+	if (n == 0 || (dom = calloc(n, sizeof(*dom))) == NULL)
 		return;
-	refresh_inflight++;
-	if (mtasts_resolve_async(filter.ctx, dup, refresh_on_policy, dup) !=
-	    MTASTS_OK) {
-		refresh_inflight--;
-		free(dup);
+	for (i = 0; i < n; i++)
+		dom[i] = strdup(table_domain(filter.table, i));
+	for (i = 0; i < n; i++) {
+		if (dom[i] == NULL)
+			continue;
+		refresh_inflight++;
+		/* the callback frees dom[i] */
+		if (mtasts_resolve_async(filter.ctx, dom[i], refresh_on_table,
+		    dom[i]) != MTASTS_OK) {
+			refresh_inflight--;
+			free(dom[i]);
+		}
 	}
+	free(dom);
+}
+
+static void
+refresh_on_table(void *arg, int err, struct mtasts_answer *ans)
+{
+	char	*domain = arg;
+
+	refresh_sync(domain, err, ans);
+	free(domain);
+	refresh_finish();
 }
 
 /* A routed domain that is no longer under enforce leaves the table. */
 static void
-refresh_on_policy(void *arg, int err, struct mtasts_answer *ans)
+refresh_sync(const char *domain, int err, struct mtasts_answer *ans)
 {
-	char	*domain = arg;
-
-	refresh_inflight--;
 	if (err == MTASTS_OK && (ans->mode != MTASTS_MODE_ENFORCE ||
 	    ans->log_only) && !ans->temperror)
 		rcpt_table_sync(domain, 0);
-	if (err == MTASTS_OK)
-		mtasts_answer_clear(ans);
-	free(domain);
+	mtasts_answer_clear(ans);
+}
+
+/* One answer (or the pass's own start) is done: the last one logs. */
+static void
+refresh_finish(void)
+{
+	if (--refresh_inflight > 0)
+		return;
+	filter_log(MTASTS_LOG_INFO, "refresh: pass done: %u due domains "
+	    "refreshed, %u failed", refresh_done - refresh_failed,
+	    refresh_failed);
 }

@@ -303,14 +303,30 @@ int mtasts_cache_forget(struct mtasts_ctx *ctx, const char *domain);
 int mtasts_cache_flush(struct mtasts_ctx *ctx);
 
 /*
- * Proactive refresh (for cron, or the filter's timer): every cached
- * domain whose TXT id is due for a check, or whose policy is past half
- * its max_age, is resolved again (all of them when all is non-zero).
- * *nchecked counts the domains looked at, *nfailed those whose refresh
- * did not give a fresh policy. Blocks; bounded by the timeouts.
+ * Proactive refresh (for cron): every cached domain with an unexpired
+ * policy whose TXT id is due for a check (check_interval passed), or
+ * whose policy is past half its max_age, is resolved again with its TXT
+ * id checked now (every unexpired one when all is non-zero). Expired
+ * policies and rows that only record a failed fetch are left to the next
+ * delivery. *nchecked counts the domains looked at, *nfailed those whose
+ * refresh did not give a fresh policy. Blocks; bounded by the timeouts.
  */
 int mtasts_refresh(struct mtasts_ctx *ctx, int all, unsigned *nchecked,
     unsigned *nfailed);
+
+/*
+ * The same refresh for event loops (the filter's timer): the same rule
+ * picks the same domains, at most max of them (0: no limit; the rest are
+ * still due next time), and each is resolved as by mtasts_resolve_async()
+ * with its TXT id checked now. cb is called exactly once per domain
+ * started, with that domain (valid during the call only); the callee
+ * owns ans and clears it. *nstarted (may be NULL) counts the domains
+ * started. MTASTS_ESTORE when there is no usable cache, MTASTS_ENOMEM.
+ */
+typedef void mtasts_refresh_cb(void *arg, const char *domain, int err,
+    struct mtasts_answer *ans);
+int mtasts_refresh_async(struct mtasts_ctx *ctx, int all, size_t max,
+    mtasts_refresh_cb *cb, void *arg, unsigned *nstarted);
 
 /*
  * A recipient domain's MX set: its MX hosts sorted by preference,

@@ -103,14 +103,49 @@ for c in nostarttls expired selfsigned wrongname; do
 done
 
 # A queued message keeps the action chosen at RCPT TO: with the domain
-# gone from the table, a retry still requires TLS (never in clear).
+# gone from the table, a retry still requires TLS (never in clear). The
+# retry must be seen to happen: smtpd logs one "mta delivery ...
+# TempFail" per attempt and names the action's relay ("smtp+tls").
+rcpt=user@enforce-wrongname.test
+attempts() {	# attempts smtpd logged for $rcpt
+	grep -c "mta delivery evpid=.* to=<$rcpt> .*result=\"TempFail\"" \
+	    "$D/smtpd.log"
+}
+tls_routes() {	# attempts routed through the TLS action
+	grep -c 'No valid route for .*relay:enforce-wrongname.test,smtp+tls,' \
+	    "$D/smtpd.log"
+}
+pending() {	# the envelope is back in the queue, not in flight
+	smtpd_ctl "$D" show queue 2>/dev/null | grep "|$rcpt|" |
+	    grep -q '|pending|'
+}
+wait_for() {	# TENTHS CMD...: poll CMD every 100 ms, at most TENTHS times
+	local i
+	for i in $(seq 1 "$1"); do
+		"${@:2}" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+more_than() {	# N CMD: CMD prints a number greater than N
+	[ "$($2)" -gt "$1" ]
+}
+wait_for 300 pending
+ok $? "retry: the first attempt is over, the envelope is pending in the queue"
+tries=$(attempts) routes=$(tls_routes)
 tbl=$D/mtasts/enforce.db
-rm -f "$tbl" && "$FILTER" -I -t "$tbl" 2>/dev/null &&
-    touch -d '+2 seconds' "$tbl" && chown opensmtpd "$tbl" &&
-    smtpd_ctl "$D" schedule all >/dev/null 2>&1
-sleep 6
-nowhere user@enforce-wrongname.test && queued user@enforce-wrongname.test
-ok $? "a queued enforce message stays on the TLS action after the table changes"
+rm -f "$tbl" && "$FILTER" -I -t "$tbl" 2>"$T/retry.err" &&
+    touch -d '+2 seconds' "$tbl" && chown opensmtpd "$tbl"
+ok $? "retry: the routing table is emptied (enforce-wrongname.test removed)"
+smtpd_ctl "$D" schedule all >"$T/schedule.out" 2>&1 &&
+    grep -q '^1 envelope scheduled' "$T/schedule.out"
+ok $? "retry: smtpctl schedule all: $(head -1 "$T/schedule.out")"
+wait_for 300 more_than "$tries" attempts
+ok $? "retry: smtpd made a new attempt ($tries attempts before, $(attempts) now)"
+[ "$(tls_routes)" -gt "$routes" ]
+ok $? "retry: the new attempt went through the TLS action ($(tls_routes) TLS routes)"
+nowhere "$rcpt" && queued "$rcpt"
+ok $? "retry: not delivered anywhere, still queued"
 
 fresh enforce-secondgood
 smtpd_send user@enforce-secondgood.test >"$T/out"
