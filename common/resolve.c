@@ -137,20 +137,6 @@ mtasts_answer_clear(struct mtasts_answer *ans)
 	memset(ans, 0, sizeof(*ans));
 }
 
-enum mtasts_verdict
-mtasts_answer_mx(const struct mtasts_answer *ans, const char *mx)
-{
-	if (ans->mode == MTASTS_MODE_NONE)
-		return MTASTS_MX_PLAIN;
-	if (ans->mode == MTASTS_MODE_TESTING)
-		return MTASTS_MX_REPORT;
-	/* enforce; without a policy only an override can get here, and it
-	 * asks for TLS to every MX */
-	if (ans->policy == NULL || mtasts_policy_match(ans->policy, mx) == 1)
-		return MTASTS_MX_REQUIRE_TLS;
-	return MTASTS_MX_REFUSE;
-}
-
 static void
 run_sync(struct req *r)
 {
