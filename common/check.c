@@ -41,6 +41,7 @@
 
 struct check {
 	struct mtasts_ctx	*ctx;
+	const struct net_ops	*net;		/* ctx's network */
 	struct dns		*dns;
 	struct mtasts_check_opts o;
 	char			 helo[256];
@@ -183,6 +184,7 @@ mtasts_check(struct mtasts_ctx *ctx, const char *domain,
 	    "https://%s/.well-known/mta-sts.txt", c.host);
 	if ((c.dns = ctx_dns(ctx)) == NULL)
 		return MTASTS_EDNS;
+	c.net = ctx->net;
 	check_txt(&c);
 	check_policy_host(&c);
 	check_policy_fetch(&c);
@@ -301,7 +303,7 @@ check_txt(struct check *c)
 	(void)snprintf(name, sizeof(name), "_mta-sts.%s", c->domain);
 	(void)snprintf(fix, sizeof(fix), "publish one TXT record "
 	    "\"v=STSv1; id=YYYYMMDDhhmmss\" at %s", name);
-	rc = dns_txt(c->dns, name, &txt, &n);
+	rc = c->net->dns_txt(c->dns, name, &txt, &n);
 	if (rc == MTASTS_ENOTFOUND) {
 		check_emit(c, MTASTS_CHECK_TXT, MTASTS_CHECK_FAIL,
 		    MTASTS_RESULT_SUCCESS, name, NULL, fix, "no TXT record "
@@ -360,7 +362,7 @@ check_policy_host(struct check *c)
 	int			rc;
 
 	memset(&ev, 0, sizeof(ev));
-	rc = dns_addrs(c->dns, c->host, &c->paddrs, &c->npaddrs);
+	rc = c->net->dns_addrs(c->dns, c->host, &c->paddrs, &c->npaddrs);
 	if (rc != MTASTS_OK) {
 		if (rc == MTASTS_ENOMEM)
 			c->err = rc;
@@ -484,7 +486,7 @@ check_policy_fetch(struct check *c)
 		c->err = MTASTS_ENOMEM;
 		return;
 	}
-	rc = fetch_policy(f, c->domain, c->paddrs, c->npaddrs, r);
+	rc = c->net->fetch_policy(f, c->domain, c->paddrs, c->npaddrs, r);
 	if (rc == MTASTS_OK) {
 		check_emit(c, MTASTS_CHECK_POLICY_FETCH, MTASTS_CHECK_PASS,
 		    MTASTS_RESULT_SUCCESS, c->url, NULL, NULL, "HTTP 200, "
@@ -718,7 +720,7 @@ check_mx(struct check *c)
 	int			rc;
 
 	memset(&ev, 0, sizeof(ev));
-	rc = dns_mx(c->dns, c->domain, &c->mx, &c->nmx);
+	rc = c->net->dns_mx(c->dns, c->domain, &c->mx, &c->nmx);
 	if (rc != MTASTS_OK) {
 		if (rc == MTASTS_ENOMEM)
 			c->err = rc;
@@ -792,7 +794,7 @@ check_mx_tls(struct check *c)
 	for (i = 0; i < c->nmx; i++) {
 		if (c->mx[i].host[0] == '\0')
 			continue;
-		rc = dns_addrs(c->dns, c->mx[i].host, &addrs, &n);
+		rc = c->net->dns_addrs(c->dns, c->mx[i].host, &addrs, &n);
 		if (rc != MTASTS_OK) {
 			if (rc == MTASTS_ENOMEM)
 				c->err = rc;
@@ -891,7 +893,7 @@ check_tlsrpt(struct check *c)
 	(void)snprintf(name, sizeof(name), "_smtp._tls.%s", c->domain);
 	(void)snprintf(fix, sizeof(fix), "publish a TXT record "
 	    "\"v=TLSRPTv1; rua=mailto:tlsrpt@%s\" at %s", c->domain, name);
-	if ((rc = dns_txt(c->dns, name, &txt, &n)) != MTASTS_OK) {
+	if ((rc = c->net->dns_txt(c->dns, name, &txt, &n)) != MTASTS_OK) {
 		if (rc == MTASTS_ENOMEM)
 			c->err = rc;
 		check_emit(c, MTASTS_CHECK_TLSRPT, MTASTS_CHECK_WARN,
@@ -949,7 +951,7 @@ check_rua_mailto(struct check *c, const char *uri)
 	(void)snprintf(dom, sizeof(dom), "%.*s", (int)len, at ? at + 1 : "");
 	(void)snprintf(fix, sizeof(fix), "use a rua address at a domain "
 	    "that receives mail, or publish MX records for %s", dom);
-	rc = dns_mx(c->dns, dom, &mx, &n);
+	rc = c->net->dns_mx(c->dns, dom, &mx, &n);
 	if (rc == MTASTS_OK && !(n == 1 && mx[0].host[0] == '\0')) {
 		check_emit(c, MTASTS_CHECK_TLSRPT, MTASTS_CHECK_PASS,
 		    MTASTS_RESULT_SUCCESS, uri, NULL, NULL, "rua %s: %s "
@@ -966,7 +968,7 @@ check_rua_mailto(struct check *c, const char *uri)
 		return;
 	}
 	if (rc == MTASTS_ENOTFOUND &&
-	    (rc = dns_addrs(c->dns, dom, &a, &n)) == MTASTS_OK) {
+	    (rc = c->net->dns_addrs(c->dns, dom, &a, &n)) == MTASTS_OK) {
 		dns_strv_free(a, n);
 		check_emit(c, MTASTS_CHECK_TLSRPT, MTASTS_CHECK_PASS,
 		    MTASTS_RESULT_SUCCESS, uri, NULL, NULL, "rua %s: %s has "
@@ -995,7 +997,7 @@ check_rua_https(struct check *c, const char *uri)
 	(void)snprintf(host, sizeof(host), "%.*s", (int)len, h);
 	(void)snprintf(fix, sizeof(fix), "publish A/AAAA records for %s "
 	    "or use another rua", host);
-	if ((rc = dns_addrs(c->dns, host, &a, &n)) == MTASTS_OK) {
+	if ((rc = c->net->dns_addrs(c->dns, host, &a, &n)) == MTASTS_OK) {
 		check_emit(c, MTASTS_CHECK_TLSRPT, MTASTS_CHECK_PASS,
 		    MTASTS_RESULT_SUCCESS, uri, a[0], NULL, "rua %s: %s "
 		    "resolves", uri, host);

@@ -7,6 +7,7 @@
  * delivery process costs one configuration read and one store read.
  */
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctx.h"
@@ -45,8 +46,12 @@ mtasts_ctx_close(struct mtasts_ctx *ctx)
 	/* in-flight async requests are answered with an error first */
 	while (ctx->inflight != NULL)
 		resolve_abort_all(ctx);
-	fetch_free(ctx->fetch);
-	dns_free(ctx->dns);
+	if (ctx->net != NULL) {
+		if (ctx->fetch != NULL)
+			ctx->net->fetch_free(ctx->fetch);
+		if (ctx->dns != NULL)
+			ctx->net->dns_free(ctx->dns);
+	}
 	ev_free(ctx->ev);
 	store_close(ctx->store);
 	config_free(ctx->conf);
@@ -80,11 +85,22 @@ ctx_ev(struct mtasts_ctx *ctx)
 	return ctx->ev;
 }
 
+const struct net_ops *
+ctx_net(struct mtasts_ctx *ctx)
+{
+	if (ctx->net == NULL && !ctx->net_tried) {
+		ctx->net_tried = 1;
+		ctx->net = net_ops_real(&ctx->log);
+	}
+	return ctx->net;
+}
+
 struct dns *
 ctx_dns(struct mtasts_ctx *ctx)
 {
-	if (ctx->dns == NULL && dns_new(ctx->conf, &ctx->log, ctx_ev(ctx),
-	    &ctx->dns) != MTASTS_OK) {
+	if (ctx->dns == NULL && (ctx_net(ctx) == NULL ||
+	    ctx->net->dns_new(ctx->conf, &ctx->log, ctx_ev(ctx),
+	    &ctx->dns) != MTASTS_OK)) {
 		log_err(&ctx->log, "cannot set up the DNS resolver");
 		ctx->dns = NULL;
 	}
@@ -94,10 +110,26 @@ ctx_dns(struct mtasts_ctx *ctx)
 struct fetch *
 ctx_fetch(struct mtasts_ctx *ctx)
 {
-	if (ctx->fetch == NULL && fetch_new(ctx->conf, &ctx->log,
-	    ctx_ev(ctx), &ctx->fetch) != MTASTS_OK) {
+	if (ctx->fetch == NULL && (ctx_net(ctx) == NULL ||
+	    ctx->net->fetch_new(ctx->conf, &ctx->log, ctx_ev(ctx),
+	    &ctx->fetch) != MTASTS_OK)) {
 		log_err(&ctx->log, "cannot set up the HTTPS client");
 		ctx->fetch = NULL;
 	}
 	return ctx->fetch;
+}
+
+void
+ctx_set_net(struct mtasts_ctx *ctx, const struct net_ops *net,
+    time_t (*clock)(void))
+{
+	ctx->net = net;
+	ctx->net_tried = 1;
+	ctx->now = clock;
+}
+
+time_t
+ctx_now(const struct mtasts_ctx *ctx)
+{
+	return ctx->now != NULL ? ctx->now() : time(NULL);
 }

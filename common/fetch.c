@@ -37,6 +37,7 @@
 
 #include "mtasts.h"
 #include "fetch.h"
+#include "https.h"
 
 #define FETCH_UA	"mtasts/0.1"
 #define FETCH_PATH	"/.well-known/mta-sts.txt"
@@ -76,8 +77,6 @@ static void	fetch_global_init(void);
 static int	fetch_check_args(const char *, char *const *, size_t);
 static int	fetch_req_new(struct fetch *, const char *, char *const *,
 		    size_t, struct fetch_req **);
-static int	fetch_req_resolve(struct fetch_req *, char *const *,
-		    size_t);
 static int	fetch_req_setopt(struct fetch_req *, const char *);
 static void	fetch_req_free(struct fetch_req *);
 static size_t	fetch_on_data(char *, size_t, size_t, void *);
@@ -189,7 +188,8 @@ fetch_req_new(struct fetch *f, const char *domain, char *const *addrs,
 	    (req->share = curl_share_init()) == NULL ||
 	    curl_share_setopt(req->share, CURLSHOPT_SHARE,
 	    CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
-	    (r = fetch_req_resolve(req, addrs, naddrs)) != MTASTS_OK ||
+	    (r = https_resolve(req->host, "443", addrs, naddrs,
+	    &req->resolve)) != MTASTS_OK ||
 	    (req->headers = curl_slist_append(NULL,
 	    "Cache-Control: no-cache")) == NULL ||
 	    (r = fetch_req_setopt(req, domain)) != MTASTS_OK)
@@ -201,66 +201,19 @@ fail:
 	return r == MTASTS_OK ? MTASTS_ENOMEM : r;
 }
 
-/* "mta-sts.DOMAIN:443:a1,[v6],..." for CURLOPT_RESOLVE. */
-static int
-fetch_req_resolve(struct fetch_req *req, char *const *addrs, size_t naddrs)
-{
-	char	*s, *p;
-	size_t	 i, len;
-
-	len = strlen(req->host) + 8;
-	for (i = 0; i < naddrs; i++)
-		len += strlen(addrs[i]) + 3;
-	if ((s = malloc(len)) == NULL)
-		return MTASTS_ENOMEM;
-	p = s + snprintf(s, len, "%s:443:", req->host);
-	for (i = 0; i < naddrs; i++)
-		p += snprintf(p, len - (size_t)(p - s),
-		    strchr(addrs[i], ':') ? "%s[%s]" : "%s%s",
-		    i ? "," : "", addrs[i]);
-	req->resolve = curl_slist_append(NULL, s);
-	free(s);
-	return req->resolve == NULL ? MTASTS_ENOMEM : MTASTS_OK;
-}
-
 static int
 fetch_req_setopt(struct fetch_req *req, const char *domain)
 {
 	const struct config	*conf = req->f->conf;
 	CURL			*e = req->easy;
 	char			 url[FETCH_HOST_MAX + sizeof(FETCH_PATH) + 16];
-	int			 bad = 0;
+	int			 bad;
 
 	(void)snprintf(url, sizeof(url), "https://%s%s", req->host,
 	    FETCH_PATH);
+	bad = https_setopt(e, conf, url, req->share, req->resolve,
+	    (long)conf->fetch_timeout, FETCH_UA) != MTASTS_OK;
 #define SET(opt, val)	bad |= curl_easy_setopt(e, opt, val) != CURLE_OK
-	SET(CURLOPT_URL, url);
-	SET(CURLOPT_PROTOCOLS_STR, "https");
-	SET(CURLOPT_REDIR_PROTOCOLS_STR, "https");
-	SET(CURLOPT_FOLLOWLOCATION, 0L);
-	SET(CURLOPT_SHARE, req->share);
-	SET(CURLOPT_RESOLVE, req->resolve);
-	SET(CURLOPT_DNS_CACHE_TIMEOUT, 0L);
-	SET(CURLOPT_FRESH_CONNECT, 1L);
-	SET(CURLOPT_FORBID_REUSE, 1L);
-	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)conf->connect_timeout);
-	SET(CURLOPT_TIMEOUT_MS, (long)conf->fetch_timeout);
-	SET(CURLOPT_SSL_VERIFYPEER, 1L);
-	SET(CURLOPT_SSL_VERIFYHOST, 2L);
-	SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	/*
-	 * A CA file alone (the configured one, else the bundle built into
-	 * libcurl): Debian's libcurl also has a built-in CA folder, and while
-	 * one is set curl keeps no CA store cache and re-reads the bundle
-	 * for every fetch (measured: 12% of a cold fetch's CPU).
-	 */
-	if (conf->ca_file != NULL)
-		SET(CURLOPT_CAINFO, conf->ca_file);
-	SET(CURLOPT_CAPATH, conf->ca_path);
-	/* "" disables proxies, the environment's too. */
-	SET(CURLOPT_PROXY, conf->proxy != NULL ? conf->proxy : "");
-	SET(CURLOPT_USERAGENT, FETCH_UA);
 	SET(CURLOPT_HTTPHEADER, req->headers);
 	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)MTASTS_POLICY_MAX_BODY);
 	SET(CURLOPT_WRITEFUNCTION, fetch_on_data);

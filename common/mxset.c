@@ -73,7 +73,7 @@ mtasts_mx_lookup(struct mtasts_ctx *ctx, const char *domain, char ***hosts,
 		return MTASTS_EINVAL;
 	if ((dns = ctx_dns(ctx)) == NULL)
 		return MTASTS_EDNS;
-	rc = dns_mx(dns, norm, &mx, &nmx);
+	rc = ctx->net->dns_mx(dns, norm, &mx, &nmx);
 	rc = mxset_build(norm, rc, mx, nmx, hosts, n);
 	free(mx);
 	return rc;
@@ -107,7 +107,8 @@ mtasts_mx_lookup_async(struct mtasts_ctx *ctx, const char *domain,
 	q->cb = cb;
 	q->arg = arg;
 	if ((dns = ctx_dns(ctx)) == NULL ||
-	    dns_mx_async(dns, q->domain, mxset_on_mx, q) != MTASTS_OK) {
+	    ctx->net->dns_mx_async(dns, q->domain, mxset_on_mx, q) !=
+	    MTASTS_OK) {
 		free(q);
 		cb(arg, MTASTS_EDNS, NULL, 0);
 	}
@@ -161,7 +162,8 @@ mtasts_addrs_lookup_async(struct mtasts_ctx *ctx, const char *host,
 	q->cb = cb;
 	q->arg = arg;
 	if ((dns = ctx_dns(ctx)) == NULL ||
-	    dns_addrs_async(dns, name, mxset_on_addrs, q) != MTASTS_OK) {
+	    ctx->net->dns_addrs_async(dns, name, mxset_on_addrs, q) !=
+	    MTASTS_OK) {
 		free(q);
 		cb(arg, MTASTS_EDNS, NULL, 0);
 	}

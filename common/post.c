@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 
 #include "mtasts.h"
+#include "https.h"
 #include "post.h"
 
 #define POST_UA		"mtasts/0.1 (TLS-RPT)"
@@ -26,7 +27,8 @@ struct post_url {
 };
 
 static int	post_parse_url(const char *, struct post_url *);
-static int	post_resolve(struct dns *, const struct post_url *,
+static int	post_resolve(const struct net_ops *, struct dns *,
+		    const struct post_url *,
 		    struct curl_slist **, char *, size_t);
 static size_t	post_discard(char *, size_t, size_t, void *);
 
@@ -66,48 +68,38 @@ done:
 
 /* "host:port:addr,[v6],..." for CURLOPT_RESOLVE. */
 static int
-post_resolve(struct dns *dns, const struct post_url *u,
-    struct curl_slist **out, char *err, size_t errsize)
+post_resolve(const struct net_ops *net, struct dns *dns,
+    const struct post_url *u, struct curl_slist **out, char *err,
+    size_t errsize)
 {
 	unsigned char	 buf[16];
-	char		**addrs = NULL, *s = NULL;
-	size_t		 n = 0, i, len;
+	char		**addrs = NULL;
+	size_t		 n = 0;
 	int		 rc;
 
 	*out = NULL;
 	if (inet_pton(AF_INET, u->host, buf) == 1 ||
 	    inet_pton(AF_INET6, u->host, buf) == 1)
 		return MTASTS_OK;
-	if (dns == NULL)
+	if (net == NULL || dns == NULL)
 		rc = MTASTS_EDNS;
 	else
-		rc = dns_addrs(dns, u->host, &addrs, &n);
+		rc = net->dns_addrs(dns, u->host, &addrs, &n);
 	if (rc != MTASTS_OK) {
 		snprintf(err, errsize, "cannot resolve %s: %s", u->host,
 		    mtasts_strerror(rc));
 		return MTASTS_EFETCH;
 	}
-	len = strlen(u->host) + strlen(u->port) + 4;
-	for (i = 0; i < n; i++)
-		len += strlen(addrs[i]) + 3;
-	rc = MTASTS_ENOMEM;
-	if ((s = malloc(len)) != NULL) {
-		len = (size_t)snprintf(s, len, "%s:%s:", u->host, u->port);
-		for (i = 0; i < n; i++)
-			len += (size_t)sprintf(s + len, strchr(addrs[i], ':') ?
-			    "%s[%s]" : "%s%s", i ? "," : "", addrs[i]);
-		if ((*out = curl_slist_append(NULL, s)) != NULL)
-			rc = MTASTS_OK;
-	}
-	free(s);
+	rc = https_resolve(u->host, u->port, addrs, n, out);
 	dns_strv_free(addrs, n);
 	return rc;
 }
 
 int
 post_https(const struct config *conf, const struct logger *lg,
-    struct dns *dns, const char *url, const void *body, size_t len,
-    const char *ctype, char *err, size_t errsize)
+    const struct net_ops *net, struct dns *dns, const char *url,
+    const void *body, size_t len, const char *ctype, char *err,
+    size_t errsize)
 {
 	struct post_url		 u;
 	struct curl_slist	*resolve = NULL, *headers = NULL;
@@ -123,7 +115,7 @@ post_https(const struct config *conf, const struct logger *lg,
 		snprintf(err, errsize, "not an https URL with a host");
 		return rc;
 	}
-	if ((rc = post_resolve(dns, &u, &resolve, err, errsize)) !=
+	if ((rc = post_resolve(net, dns, &u, &resolve, err, errsize)) !=
 	    MTASTS_OK)
 		goto done;
 	snprintf(hdr, sizeof(hdr), "Content-Type: %s", ctype);
@@ -134,26 +126,9 @@ post_https(const struct config *conf, const struct logger *lg,
 	    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) !=
 	    CURLSHE_OK)
 		goto done;
+	bad = https_setopt(e, conf, url, share, resolve,
+	    4L * (long)conf->fetch_timeout, POST_UA) != MTASTS_OK;
 #define SET(opt, val)	bad |= curl_easy_setopt(e, opt, val) != CURLE_OK
-	SET(CURLOPT_URL, url);
-	SET(CURLOPT_PROTOCOLS_STR, "https");
-	SET(CURLOPT_FOLLOWLOCATION, 0L);
-	SET(CURLOPT_SHARE, share);
-	if (resolve != NULL)
-		SET(CURLOPT_RESOLVE, resolve);
-	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_FORBID_REUSE, 1L);
-	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)conf->connect_timeout);
-	SET(CURLOPT_TIMEOUT_MS, 4L * (long)conf->fetch_timeout);
-	SET(CURLOPT_SSL_VERIFYPEER, 1L);
-	SET(CURLOPT_SSL_VERIFYHOST, 2L);
-	SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	if (conf->ca_file != NULL)
-		SET(CURLOPT_CAINFO, conf->ca_file);
-	if (conf->ca_path != NULL)
-		SET(CURLOPT_CAPATH, conf->ca_path);
-	SET(CURLOPT_PROXY, conf->proxy != NULL ? conf->proxy : "");
-	SET(CURLOPT_USERAGENT, POST_UA);
 	SET(CURLOPT_HTTPHEADER, headers);
 	SET(CURLOPT_POST, 1L);
 	SET(CURLOPT_POSTFIELDS, body);

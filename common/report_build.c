@@ -251,7 +251,7 @@ build_record(struct mtasts_ctx *ctx, const char *domain,
 	if ((dns = ctx_dns(ctx)) == NULL)
 		return MTASTS_EDNS;
 	snprintf(name, sizeof(name), "_smtp._tls.%s", domain);
-	rc = dns_txt(dns, name, &txt, &n);
+	rc = ctx->net->dns_txt(dns, name, &txt, &n);
 	if (rc == MTASTS_ENOTFOUND) {
 		log_info(&ctx->log, "report: %s: no TLS-RPT record at %s: no "
 		    "report", domain, name);

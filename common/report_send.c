@@ -228,9 +228,9 @@ send_rua(struct send_job *job, struct rstate_rua *rua, time_t now,
 	if (strncasecmp(rua->uri, "mailto:", 7) == 0)
 		rc = send_mail(job, rua->uri, err, sizeof(err));
 	else if (strncasecmp(rua->uri, "https:", 6) == 0)
-		rc = post_https(ctx->conf, &ctx->log, ctx_dns(ctx), rua->uri,
-		    job->gz, job->gzlen, "application/tlsrpt+gzip", err,
-		    sizeof(err));
+		rc = post_https(ctx->conf, &ctx->log, ctx_net(ctx),
+		    ctx_dns(ctx), rua->uri, job->gz, job->gzlen,
+		    "application/tlsrpt+gzip", err, sizeof(err));
 	else
 		rc = MTASTS_EINVAL;
 	if (rc == MTASTS_OK) {

@@ -137,20 +137,6 @@ mtasts_answer_clear(struct mtasts_answer *ans)
 	memset(ans, 0, sizeof(*ans));
 }
 
-enum mtasts_verdict
-mtasts_answer_mx(const struct mtasts_answer *ans, const char *mx)
-{
-	if (ans->mode == MTASTS_MODE_NONE)
-		return MTASTS_MX_PLAIN;
-	if (ans->mode == MTASTS_MODE_TESTING)
-		return MTASTS_MX_REPORT;
-	/* enforce; without a policy only an override can get here, and it
-	 * asks for TLS to every MX */
-	if (ans->policy == NULL || mtasts_policy_match(ans->policy, mx) == 1)
-		return MTASTS_MX_REQUIRE_TLS;
-	return MTASTS_MX_REFUSE;
-}
-
 static void
 run_sync(struct req *r)
 {
@@ -165,7 +151,7 @@ run_sync(struct req *r)
 		case STEP_TXT:
 			snprintf(name, sizeof(name), "_mta-sts.%s", r->domain);
 			rc = ctx_dns(r->ctx) == NULL ? MTASTS_EDNS :
-			    dns_txt(r->ctx->dns, name, &v, &n);
+			    r->ctx->net->dns_txt(r->ctx->dns, name, &v, &n);
 			req_on_txt(r, rc, v, n);
 			dns_strv_free(v, n);
 			v = NULL;
@@ -174,7 +160,7 @@ run_sync(struct req *r)
 		case STEP_ADDRS:
 			snprintf(name, sizeof(name), "mta-sts.%s", r->domain);
 			rc = ctx_dns(r->ctx) == NULL ? MTASTS_EDNS :
-			    dns_addrs(r->ctx->dns, name, &v, &n);
+			    r->ctx->net->dns_addrs(r->ctx->dns, name, &v, &n);
 			req_on_addrs(r, rc, v, n);
 			dns_strv_free(v, n);
 			v = NULL;
@@ -188,8 +174,8 @@ run_sync(struct req *r)
 				snprintf(res.err, sizeof(res.err),
 				    "no HTTPS client");
 			} else
-				rc = fetch_policy(r->ctx->fetch, r->domain,
-				    r->addrs, r->naddrs, &res);
+				rc = r->ctx->net->fetch_policy(r->ctx->fetch,
+				    r->domain, r->addrs, r->naddrs, &res);
 			req_on_fetch(r, rc, &res);
 			fetch_result_clear(&res);
 			break;
@@ -218,7 +204,7 @@ req_new(struct mtasts_ctx *ctx, const char *domain, struct req **out)
 		return MTASTS_EINVAL;
 	}
 	r->ctx = ctx;
-	r->now = time(NULL);
+	r->now = ctx_now(r->ctx);
 	*out = r;
 	return MTASTS_OK;
 }
@@ -331,7 +317,7 @@ req_take_lease(struct req *r)
 		r->step = STEP_ADDRS;
 		return;
 	}
-	rc = store_lease(r->ctx->store, r->domain, time(NULL),
+	rc = store_lease(r->ctx->store, r->domain, ctx_now(r->ctx),
 	    lease_ttl(r->ctx->conf));
 	if (rc == 0) {
 		if (r->step != STEP_WAIT) {
@@ -729,22 +715,23 @@ run_async(struct req *r)
 			return;
 		case STEP_TXT:
 			snprintf(name, sizeof(name), "_mta-sts.%s", r->domain);
-			if (ctx_dns(ctx) != NULL && dns_txt_async(ctx->dns,
-			    name, async_on_txt, r) == MTASTS_OK)
+			if (ctx_dns(ctx) != NULL && ctx->net->dns_txt_async(
+			    ctx->dns, name, async_on_txt, r) == MTASTS_OK)
 				return;
 			req_on_txt(r, MTASTS_EDNS, NULL, 0);
 			break;
 		case STEP_ADDRS:
 			snprintf(name, sizeof(name), "mta-sts.%s", r->domain);
-			if (ctx_dns(ctx) != NULL && dns_addrs_async(ctx->dns,
-			    name, async_on_addrs, r) == MTASTS_OK)
+			if (ctx_dns(ctx) != NULL && ctx->net->dns_addrs_async(
+			    ctx->dns, name, async_on_addrs, r) == MTASTS_OK)
 				return;
 			req_on_addrs(r, MTASTS_EDNS, NULL, 0);
 			break;
 		case STEP_FETCH:
-			if (ctx_fetch(ctx) != NULL && fetch_policy_async(
-			    ctx->fetch, r->domain, r->addrs, r->naddrs,
-			    async_on_fetch, r) == MTASTS_OK)
+			if (ctx_fetch(ctx) != NULL &&
+			    ctx->net->fetch_policy_async(ctx->fetch,
+			    r->domain, r->addrs, r->naddrs, async_on_fetch,
+			    r) == MTASTS_OK)
 				return;
 			memset(&res, 0, sizeof(res));
 			snprintf(res.err, sizeof(res.err), "cannot start the "

@@ -72,6 +72,7 @@ mtasts_verdict_name(enum mtasts_verdict v)
 	case MTASTS_MX_REQUIRE_TLS:	return "require-tls";
 	case MTASTS_MX_REFUSE:		return "refuse";
 	case MTASTS_MX_REPORT:		return "report";
+	case MTASTS_MX_DANE:		return "dane";
 	}
 	return "unknown";
 }

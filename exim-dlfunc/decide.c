@@ -11,8 +11,9 @@
  * policy now (configuration, store and network all failing), every MX is
  * refused and TLS required; the message waits in the queue. log_only
  * turns each refusal into a "would have refused" line. A domain the
- * router saw as testing or none is never refused. An MX host refused as
- * outside an enforce policy is a TLS-RPT validation-failure.
+ * router saw as testing or none is never refused. Whether an MX host
+ * may be used, and the TLS-RPT result when not, is the core's verdict
+ * (mtasts_mx_verdict()); this file only wires it to Exim.
  */
 #include <string.h>
 
@@ -52,8 +53,8 @@ const char *
 decide_connect(const char *conf, const char *domain, const char *mx,
     const char *addr, const char *routed, int dane)
 {
-	struct decision	 d;
-	int		 match;
+	struct decision			 d;
+	struct mtasts_mx_verdict	 v;
 
 	decide_policy(conf, domain, routed, &d);
 	if (d.internal) {
@@ -64,30 +65,35 @@ decide_connect(const char *conf, const char *domain, const char *mx,
 		    d.ans != NULL ? d.ans->why : proc_error());
 		return d.log_only ? NULL : "mtasts: policy unavailable";
 	}
-	if (d.mode == MTASTS_MODE_NONE || d.ans->policy == NULL)
+	if (d.ans == NULL || mtasts_mx_verdict(d.ans, mx, dane, &v) !=
+	    MTASTS_OK)
+		return NULL;	/* not internal: nothing was routed enforce */
+	switch (v.verdict) {
+	case MTASTS_MX_PLAIN:
+	case MTASTS_MX_REQUIRE_TLS:
 		return NULL;
-	if (dane) {
+	case MTASTS_MX_DANE:
 		proc_log(XLOG_MAIN, "%s MX host %s [%s]: DANE TLSA found; "
 		    "DANE takes precedence over the %s policy", domain, mx,
 		    addr, mtasts_mode_name(d.mode));
 		return NULL;
-	}
-	match = mtasts_policy_match(d.ans->policy, mx);
-	if (match == 1)
+	case MTASTS_MX_REPORT:
+		if (v.match == 0)
+			proc_log(XLOG_MAIN, "testing: %s MX host %s [%s] "
+			    "matches none of the policy's mx patterns (policy "
+			    "id %s); connecting anyway", domain, mx, addr,
+			    d.ans->id);
 		return NULL;
-	if (d.mode == MTASTS_MODE_TESTING) {
-		proc_log(XLOG_MAIN, "testing: %s MX host %s [%s] matches none "
-		    "of the policy's mx patterns (policy id %s); connecting "
-		    "anyway", domain, mx, addr, d.ans->id);
-		return NULL;
+	case MTASTS_MX_REFUSE:
+		break;
 	}
 	proc_log(XLOG_MAIN, "%s MX host %s [%s]: %s: matches none of the "
 	    "enforce policy's mx patterns (policy id %s)%s",
-	    d.log_only ? "would have refused" : "refused", mx, addr, domain,
-	    d.ans->id, d.log_only ? "; log_only, connecting" : "");
-	if (d.log_only)
+	    v.refuse ? "refused" : "would have refused", mx, addr, domain,
+	    d.ans->id, v.refuse ? "" : "; log_only, connecting");
+	if (!v.refuse)
 		return NULL;	/* recorded at tcp:close */
-	report_outside_mx(domain, &d, mx, addr);
+	report_tlsrpt_record(domain, &d, mx, addr, v.result, v.detail);
 	return "mtasts: MX host not in the policy";
 }
 

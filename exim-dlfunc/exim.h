@@ -128,13 +128,4 @@ void	 report_event(const char *conf, const struct report_event *ev);
 void	 report_tlsrpt_record(const char *domain, const struct decision *d,
 	    const char *mx, const char *addr, enum mtasts_result result,
 	    const char *detail);
-/*
- * Records an MX host outside d's policy (d->ans->policy set): a
- * validation-failure whose detail names the host and the patterns.
- * decide_connect() calls it for the hosts it refuses; tcp:close for
- * those testing mode and log_only connected to.
- */
-void	 report_outside_mx(const char *domain, const struct decision *d,
-	    const char *mx, const char *addr);
-
 #endif

@@ -21,11 +21,11 @@
  * have refused, and this file logs it.
  *
  * Exim's error text from GnuTLS does not always say why a certificate
- * failed ("certificate invalid"), so the result type is worked out from
- * the peer's certificate ($tls_out_peercert): past its notAfter:
- * certificate-expired; no DNS name (or CN) for the MX host:
- * certificate-host-mismatch; otherwise it did not chain to a trusted CA:
- * certificate-not-trusted.
+ * failed ("certificate invalid"), so the peer's certificate
+ * ($tls_out_peercert) is read here and the core's mtasts_cert_result()
+ * names the result type; mtasts_session_verdict() and
+ * mtasts_mx_verdict() say what a session and an MX host come to. No RFC
+ * rule is decided in this file.
  *
  * Reporting never changes a delivery, and report mail itself is not
  * recorded.
@@ -38,19 +38,14 @@
 
 #include "exim.h"
 
-#define REPORT_DETAIL	256
-
 static void	 report_session(const struct report_event *,
-		    const struct decision *);
-static void	 report_plain(const struct report_event *,
 		    const struct decision *);
 static void	 report_delivery(const struct report_event *,
 		    const struct decision *);
 static void	 report_failure(const struct report_event *,
 		    const struct decision *);
-static enum mtasts_result report_cert(const char *, char *, size_t);
-static int	 report_names_match(const char *, const char *);
-static int	 report_outside(const struct decision *, const char *);
+static void	 report_cert(struct mtasts_cert_facts *);
+static enum mtasts_tls report_tls(const char *);
 static int	 report_is_report_mail(void);
 static const char *report_mode(const struct decision *);
 
@@ -64,7 +59,7 @@ report_event(const char *conf, const struct report_event *ev)
 	decide_policy(conf, ev->domain, ev->routed, &d);
 	if (!d.internal && d.mode == MTASTS_MODE_NONE) {
 		if (strcmp(ev->event, "tcp:close") == 0)
-			report_plain(ev, &d);
+			report_session(ev, &d);
 		return;
 	}
 	if (strcmp(ev->event, "tcp:close") == 0)
@@ -102,85 +97,61 @@ report_tlsrpt_record(const char *domain, const struct decision *d,
 		    mtasts_strerror(rc));
 }
 
-void
-report_outside_mx(const char *domain, const struct decision *d,
-    const char *mx, const char *addr)
-{
-	char	 detail[REPORT_DETAIL];
-	size_t	 i, off;
-	int	 n;
-
-	n = snprintf(detail, sizeof(detail), "MX host %s matches none of "
-	    "the policy's mx patterns:", mx);
-	off = n > 0 && (size_t)n < sizeof(detail) ? (size_t)n : 0;
-	for (i = 0; i < d->ans->policy->nmx && off < sizeof(detail); i++) {
-		n = snprintf(detail + off, sizeof(detail) - off, " %s",
-		    d->ans->policy->mx[i]);
-		if (n < 0)
-			break;
-		off += (size_t)n;
-	}
-	report_tlsrpt_record(domain, d, mx, addr,
-	    MTASTS_RESULT_VALIDATION_FAILURE, detail);
-}
-
 /* A session with an MX host ended: verified TLS, or what enforce would
  * have refused. Under enforce (not log_only) Exim refused the others
- * already and the failure events recorded them. */
+ * already and the failure events recorded them. Without a policy in
+ * force: any TLS is a success, clear text a failure to offer STARTTLS. */
 static void
 report_session(const struct report_event *ev, const struct decision *d)
 {
-	char			 why[REPORT_DETAIL], detail[REPORT_DETAIL];
-	enum mtasts_result	 result;
-	int			 verified;
+	struct mtasts_answer		 stand_in;
+	const struct mtasts_answer	*ans = d->ans;
+	struct mtasts_mx_verdict	 mv;
+	struct mtasts_session_verdict	 sv;
+	struct mtasts_cert_facts	 cert;
+	enum mtasts_tls			 tls = report_tls(ev->tls);
 
-	verified = strcmp(ev->tls, "verified") == 0;
 	if (d->mode == MTASTS_MODE_ENFORCE && !d->log_only) {
-		if (verified && !d->internal)
+		if (tls == MTASTS_TLS_VERIFIED && !d->internal)
 			report_tlsrpt_record(ev->domain, d, ev->mx, ev->addr,
 			    MTASTS_RESULT_SUCCESS, NULL);
 		return;
 	}
-	if (report_outside(d, ev->mx)) {
+	if (d->internal || ans == NULL) {
+		/* no answer now: the mode the router saw, no patterns */
+		memset(&stand_in, 0, sizeof(stand_in));
+		stand_in.mode = d->mode;
+		ans = &stand_in;
+	}
+	if (mtasts_mx_verdict(ans, ev->mx, 0, &mv) != MTASTS_OK)
+		return;
+	if (mv.result != MTASTS_RESULT_SUCCESS) {
 		/* decide_connect() logged it when connecting */
-		report_outside_mx(ev->domain, d, ev->mx, ev->addr);
-		return;
-	}
-	if (verified) {
 		report_tlsrpt_record(ev->domain, d, ev->mx, ev->addr,
-		    MTASTS_RESULT_SUCCESS, NULL);
+		    mv.result, mv.detail);
 		return;
 	}
-	if (strcmp(ev->tls, "none") == 0) {
-		snprintf(why, sizeof(why), "without STARTTLS");
-		result = MTASTS_RESULT_STARTTLS_NOT_SUPPORTED;
-		detail[0] = '\0';
-	} else {
-		result = report_cert(ev->mx, detail, sizeof(detail));
-		snprintf(why, sizeof(why), "over TLS whose certificate did "
-		    "not verify (%.200s)", detail);
-	}
-	if (d->mode == MTASTS_MODE_TESTING)
+	memset(&cert, 0, sizeof(cert));
+	if (tls == MTASTS_TLS_UNVERIFIED)
+		report_cert(&cert);
+	if (mtasts_session_verdict(ans, ev->mx, 0, tls, &cert, time(NULL),
+	    &sv) != MTASTS_OK)
+		return;
+	if (sv.would_refuse && d->mode == MTASTS_MODE_TESTING)
 		proc_log(XLOG_MAIN, "testing: %s: session with MX host %s [%s] "
-		    "%s; enforce would have deferred (policy id %s)",
-		    ev->domain, ev->mx, ev->addr, why,
+		    "%s%s%s; enforce would have deferred (policy id %s)",
+		    ev->domain, ev->mx, ev->addr, tls == MTASTS_TLS_NONE ?
+		    "without STARTTLS" : "over TLS whose certificate did not "
+		    "verify (", sv.detail, tls == MTASTS_TLS_NONE ? "" : ")",
 		    d->ans != NULL ? d->ans->id : "");
-	else
+	else if (sv.would_refuse)
 		proc_log(XLOG_MAIN, "would have refused MX host %s [%s]: %s: "
-		    "session %s (log_only)", ev->mx, ev->addr, ev->domain,
-		    why);
-	report_tlsrpt_record(ev->domain, d, ev->mx, ev->addr, result, detail);
-}
-
-/* A session for a domain without a policy in force (no-policy-found):
- * any TLS is a success, clear text a failure to offer STARTTLS. */
-static void
-report_plain(const struct report_event *ev, const struct decision *d)
-{
-	report_tlsrpt_record(ev->domain, d, ev->mx, ev->addr,
-	    strcmp(ev->tls, "none") == 0 ?
-	    MTASTS_RESULT_STARTTLS_NOT_SUPPORTED : MTASTS_RESULT_SUCCESS,
-	    NULL);
+		    "session %s%s%s (log_only)", ev->mx, ev->addr, ev->domain,
+		    tls == MTASTS_TLS_NONE ? "without STARTTLS" :
+		    "over TLS whose certificate did not verify (", sv.detail,
+		    tls == MTASTS_TLS_NONE ? "" : ")");
+	report_tlsrpt_record(ev->domain, d, ev->mx, ev->addr, sv.result,
+	    sv.detail);
 }
 
 /* A message went out. Under enforce it must have been over TLS: say so
@@ -202,7 +173,8 @@ report_delivery(const struct report_event *ev, const struct decision *d)
 static void
 report_failure(const struct report_event *ev, const struct decision *d)
 {
-	char			 why[REPORT_DETAIL], detail[REPORT_DETAIL];
+	struct mtasts_cert_facts cert;
+	char			 why[MTASTS_DIAG_MSG], detail[MTASTS_DIAG_MSG];
 	enum mtasts_result	 result;
 	int			 tls_fail, no_tls;
 
@@ -221,75 +193,44 @@ report_failure(const struct report_event *ev, const struct decision *d)
 		    MTASTS_RESULT_STARTTLS_NOT_SUPPORTED, ev->data);
 		return;
 	}
-	result = report_cert(ev->mx, why, sizeof(why));
+	report_cert(&cert);
+	result = mtasts_cert_result(ev->mx, &cert, time(NULL), why,
+	    sizeof(why));
 	snprintf(detail, sizeof(detail), "%.120s (%.120s)", ev->data, why);
 	report_tlsrpt_record(ev->domain, d, ev->mx, ev->addr, result, detail);
 }
 
-/* Why the peer's certificate did not verify for MX host mx, as an
- * RFC 8460 result type, with a few words in why. */
-static enum mtasts_result
-report_cert(const char *mx, char *why, size_t len)
+/* What Exim knows of the peer's certificate ($tls_out_peercert). */
+static void
+report_cert(struct mtasts_cert_facts *c)
 {
-	const char	*s, *names, *issuer, *subject;
+	const char	*s;
 
+	memset(c, 0, sizeof(*c));
 	s = proc_expand("${certextract{notafter,int}{$tls_out_peercert}}");
-	if (s == NULL || *s == '\0') {
-		snprintf(why, len, "no certificate");
-		return MTASTS_RESULT_VALIDATION_FAILURE;
-	}
-	if (strtoll(s, NULL, 10) < (long long)time(NULL)) {
-		snprintf(why, len, "certificate expired");
-		return MTASTS_RESULT_CERT_EXPIRED;
-	}
-	names = proc_expand("${certextract{subj_altname,dns}"
+	if (s == NULL || *s == '\0')
+		return;
+	c->present = 1;
+	c->not_after = (time_t)strtoll(s, NULL, 10);
+	c->names = proc_expand("${certextract{subj_altname,dns}"
 	    "{$tls_out_peercert}}");
-	if (names == NULL || *names == '\0')
-		names = proc_expand("${certextract{subject,CN}"
+	if (c->names == NULL || *c->names == '\0')
+		c->names = proc_expand("${certextract{subject,CN}"
 		    "{$tls_out_peercert}}");
-	if (!report_names_match(names, mx)) {
-		snprintf(why, len, "certificate not for %s: %.100s", mx,
-		    names != NULL ? names : "");
-		return MTASTS_RESULT_CERT_HOST_MISMATCH;
-	}
-	issuer = proc_expand("${certextract{issuer}{$tls_out_peercert}}");
-	subject = proc_expand("${certextract{subject}{$tls_out_peercert}}");
-	if (issuer != NULL && subject != NULL && strcmp(issuer, subject) == 0)
-		snprintf(why, len, "self-signed certificate");
-	else
-		snprintf(why, len, "certificate issuer not trusted: %.100s",
-		    issuer != NULL ? issuer : "");
-	return MTASTS_RESULT_CERT_NOT_TRUSTED;
+	c->issuer = proc_expand("${certextract{issuer}{$tls_out_peercert}}");
+	c->subject = proc_expand("${certextract{subject}"
+	    "{$tls_out_peercert}}");
 }
 
-/* Does one of the names (one per line; "*.x" allowed) name host? */
-static int
-report_names_match(const char *names, const char *host)
+/* exim_event's tls argument: "none", "unverified" or "verified". */
+static enum mtasts_tls
+report_tls(const char *tls)
 {
-	char		 name[MTASTS_NAME_MAX + 2];
-	const char	*p, *e;
-	size_t		 n;
-
-	for (p = names; p != NULL && *p != '\0'; p = *e != '\0' ? e + 1 : e) {
-		e = p + strcspn(p, "\n");
-		n = (size_t)(e - p);
-		if (n == 0 || n >= sizeof(name))
-			continue;
-		memcpy(name, p, n);
-		name[n] = '\0';
-		if (mtasts_mx_match(host, name) == 1)
-			return 1;
-	}
-	return 0;
-}
-
-/* Under testing or log_only: is mx outside the policy's patterns? */
-static int
-report_outside(const struct decision *d, const char *mx)
-{
-	if (d->internal || d->ans == NULL || d->ans->policy == NULL)
-		return 0;
-	return mtasts_policy_match(d->ans->policy, mx) != 1;
+	if (strcmp(tls, "verified") == 0)
+		return MTASTS_TLS_VERIFIED;
+	if (strcmp(tls, "none") == 0)
+		return MTASTS_TLS_NONE;
+	return MTASTS_TLS_UNVERIFIED;
 }
 
 /* Is the message being delivered a TLS-RPT report of ours? */

@@ -16,10 +16,26 @@
  * Online use, the recipe:
  *	1. mtasts_ctx_open() with a config file, or NULL for the default;
  *	2. mtasts_resolve() for a recipient domain: the policy that rules now;
- *	3. mtasts_answer_mx() for each MX host: may it be used, and how;
- *	4. mtasts_answer_clear(), then mtasts_ctx_close() at the end.
+ *	3. mtasts_mx_verdict() for each MX host before connecting: may it be
+ *	   used, and why not (the TLS-RPT result and its detail);
+ *	4. after each session, mtasts_session_verdict() says what it comes
+ *	   to, and mtasts_tlsrpt_record() records it for the daily report;
+ *	5. mtasts_answer_clear(), then mtasts_ctx_close() at the end.
  * An event loop uses mtasts_resolve_async(), watches mtasts_async_fd()
  * for readability and calls mtasts_async_process() when it is readable.
+ *
+ * Rules that hold for every function below:
+ *  - Asynchronous callbacks run exactly once: from
+ *    mtasts_async_process(), from the call that started the work when it
+ *    could not start or the cache answered at once, or from
+ *    mtasts_ctx_close() with an error for work still in flight.
+ *  - Data a callback receives is valid during the callback only, unless
+ *    its description hands it over (mtasts_resolve_cb: the callee owns
+ *    the answer and clears it).
+ *  - A context is used by one thread at a time. It must not be used
+ *    across fork(): a child that inherits one neither uses nor closes it
+ *    (closing would touch the parent's database and resolver) and opens
+ *    its own; the parent may go on using it.
  */
 #ifndef MTASTS_H
 #define MTASTS_H
@@ -90,7 +106,8 @@ enum mtasts_mode {
 
 /* "none", "testing" or "enforce". */
 const char *mtasts_mode_name(enum mtasts_mode mode);
-/* Parses one of those three words (exact, lower case). */
+/* Parses one of those three words (exact, lower case): MTASTS_OK, or
+ * MTASTS_ESYNTAX for anything else (mode is then left alone). */
 int mtasts_mode_parse(const char *s, enum mtasts_mode *mode);
 
 #define MTASTS_POLICY_MAX_BODY	65536		/* RFC 8461 3.3: 64 KiB */
@@ -147,6 +164,8 @@ int mtasts_mx_match(const char *host, const char *pattern);
  * trailing dot removed, checked as a host name (LDH labels of 1-63
  * octets, at most 253 in all; no IP literal). With wildcard non-zero a
  * left-most "*" label is allowed. out must hold MTASTS_NAME_MAX + 1 bytes.
+ * Returns MTASTS_OK, MTASTS_ESYNTAX for a name that fails those checks
+ * (out is then ""), MTASTS_EINVAL for a NULL argument.
  */
 int mtasts_name_normalize(const char *in, int wildcard,
     char out[MTASTS_NAME_MAX + 1]);
@@ -155,7 +174,9 @@ int mtasts_name_normalize(const char *in, int wildcard,
  * The _mta-sts TXT RRset (RFC 8461 section 3.1). txt holds the n records
  * of the RRset, each the strings of one record already joined. Records
  * that do not start with "v=STSv1" are dropped; exactly one must remain
- * and parse.
+ * and parse. Returns MTASTS_OK with out filled in, MTASTS_ENOTFOUND when
+ * no record starts with "v=STSv1", MTASTS_ESYNTAX otherwise (diag, when
+ * not NULL, says which record and why), MTASTS_EINVAL for n == 0.
  */
 struct mtasts_sts_record {
 	char	 id[MTASTS_ID_MAX + 1];	/* 1-32 ALPHA/DIGIT */
@@ -166,7 +187,10 @@ int mtasts_sts_record_parse(const char *const *txt, size_t n,
 
 /*
  * The _smtp._tls TXT RRset (RFC 8460 section 3): "v=TLSRPTv1" and one or
- * more rua URIs, mailto: or https:, each checked.
+ * more rua URIs, mailto: or https:, each checked. Returns MTASTS_OK with
+ * *out a new record (free with mtasts_tlsrpt_record_free()),
+ * MTASTS_ENOTFOUND when no record starts with "v=TLSRPTv1",
+ * MTASTS_ESYNTAX (diag says why) or MTASTS_ENOMEM.
  */
 struct mtasts_tlsrpt_record {
 	size_t	 nrua;		/* at least 1 */
@@ -254,27 +278,6 @@ int mtasts_resolve(struct mtasts_ctx *ctx, const char *domain,
     struct mtasts_answer *ans);
 void mtasts_answer_clear(struct mtasts_answer *ans);
 
-/* What to do with one MX host of a domain under an answer. */
-enum mtasts_verdict {
-	MTASTS_MX_PLAIN = 0,	/* no policy applies: deliver as usual */
-	MTASTS_MX_REQUIRE_TLS,	/* use it only over TLS 1.2+ with a
-				   certificate valid for the host name */
-	MTASTS_MX_REFUSE,	/* enforce: the host matches no pattern */
-	MTASTS_MX_REPORT	/* testing: no match, or TLS would be needed;
-				   deliver anyway and report */
-};
-const char *mtasts_verdict_name(enum mtasts_verdict v);
-
-/*
- * The verdict for MX host mx under ans. In enforce mode a matching host
- * gets MTASTS_MX_REQUIRE_TLS and any other MTASTS_MX_REFUSE; in testing
- * mode a matching host gets MTASTS_MX_REPORT too (deliver, report
- * failures); under none or no policy, MTASTS_MX_PLAIN. log_only does not
- * change the verdict: the caller logs instead of refusing.
- */
-enum mtasts_verdict mtasts_answer_mx(const struct mtasts_answer *ans,
-    const char *mx);
-
 /*
  * The cache, for administrators. An entry is one cached domain; text is
  * the policy file as fetched (NULL when only a failed fetch is known).
@@ -299,6 +302,9 @@ typedef int mtasts_cache_cb(void *arg, const struct mtasts_cache_entry *e);
  * MTASTS_ESTORE when there is no usable cache. */
 int mtasts_cache_list(struct mtasts_ctx *ctx, const char *domain,
     mtasts_cache_cb *cb, void *arg);
+/* Forget one domain, or every domain: MTASTS_OK, MTASTS_ENOTFOUND for a
+ * domain not cached, MTASTS_EINVAL for a name that is not a domain,
+ * MTASTS_ESTORE when there is no writable cache. */
 int mtasts_cache_forget(struct mtasts_ctx *ctx, const char *domain);
 int mtasts_cache_flush(struct mtasts_ctx *ctx);
 
@@ -385,6 +391,115 @@ enum mtasts_result {
 };
 /* "starttls-not-supported", ...; "success" for MTASTS_RESULT_SUCCESS. */
 const char *mtasts_result_name(enum mtasts_result r);
+
+/*
+ * ---- The MX verdict: may this MX host be used, and why not ----
+ *
+ * Every adapter asks these instead of matching patterns itself, so that
+ * all of them decide alike and say so in the same words.
+ */
+
+/* What to do with one MX host of a domain under an answer. */
+enum mtasts_verdict {
+	MTASTS_MX_PLAIN = 0,	/* no policy applies: deliver as usual */
+	MTASTS_MX_REQUIRE_TLS,	/* use it only over TLS 1.2+ with a
+				   certificate valid for the host name */
+	MTASTS_MX_REFUSE,	/* enforce: the host matches no pattern */
+	MTASTS_MX_REPORT,	/* testing: deliver anyway, report what
+				   enforce would have refused */
+	MTASTS_MX_DANE		/* DANE verifies the host (RFC 8461
+				   section 2): the patterns do not apply */
+};
+/* "plain", "require-tls", "refuse", "report", "dane". */
+const char *mtasts_verdict_name(enum mtasts_verdict v);
+
+struct mtasts_mx_verdict {
+	enum mtasts_verdict	 verdict;	/* what to do */
+	int			 match;		/* 1 the host matches a
+						   pattern, 0 it does not,
+						   -1 nothing to match (no
+						   policy, or DANE) */
+	int			 dane;		/* DANE rules the host */
+	int			 refuse;	/* do not use the host: verdict
+						   REFUSE and not log_only */
+	enum mtasts_result	 result;	/* the TLS-RPT result of a host
+						   outside the patterns
+						   (validation-failure), else
+						   SUCCESS: nothing to report */
+	char			 detail[MTASTS_DIAG_MSG]; /* why, one
+						   sentence naming the host
+						   and the patterns; "" when
+						   there is nothing to say */
+};
+
+/*
+ * The verdict for MX host mx of the domain ans answers for; dane is
+ * non-zero when the caller verifies the host by DANE (a TLSA RRset
+ * validated under DNSSEC). Under none (or no policy): PLAIN. DANE:
+ * DANE. A host matching a pattern: REQUIRE_TLS under enforce, REPORT
+ * under testing. A host matching none: REFUSE under enforce (refuse set
+ * unless log_only: then the caller logs the detail and goes on), REPORT
+ * under testing; result is validation-failure. An enforce override
+ * without a policy requires TLS of every host. Returns MTASTS_OK, or
+ * MTASTS_EINVAL for a NULL argument.
+ */
+int mtasts_mx_verdict(const struct mtasts_answer *ans, const char *mx,
+    int dane, struct mtasts_mx_verdict *out);
+/* mtasts_mx_verdict()'s verdict without DANE; REFUSE on a bad argument. */
+enum mtasts_verdict mtasts_answer_mx(const struct mtasts_answer *ans,
+    const char *mx);
+
+/* How a session with an MX host went, as the adapter saw it. */
+enum mtasts_tls {
+	MTASTS_TLS_NONE = 0,	/* clear text: no STARTTLS */
+	MTASTS_TLS_UNVERIFIED,	/* TLS whose certificate did not verify */
+	MTASTS_TLS_VERIFIED	/* TLS, certificate verified for the host */
+};
+
+/* What the peer's certificate says (for a session that did not verify). */
+struct mtasts_cert_facts {
+	int		 present;	/* the peer sent a certificate */
+	time_t		 not_after;	/* its notAfter */
+	const char	*names;		/* its subjectAltName DNS names, or
+					   its CN when it has none, one per
+					   line; may be NULL */
+	const char	*issuer;	/* issuer DN as text, or NULL */
+	const char	*subject;	/* subject DN as text, or NULL */
+};
+
+/*
+ * Why a certificate did not verify for MX host mx at time now, as an
+ * RFC 8460 result type, with a few printable words in why (len bytes):
+ * no certificate: validation-failure; past notAfter:
+ * certificate-expired; no name for mx: certificate-host-mismatch;
+ * otherwise (self-signed, unknown issuer): certificate-not-trusted.
+ */
+enum mtasts_result mtasts_cert_result(const char *mx,
+    const struct mtasts_cert_facts *cert, time_t now, char *why,
+    size_t len);
+
+struct mtasts_session_verdict {
+	enum mtasts_result	 result;	/* what TLS-RPT records */
+	int			 would_refuse;	/* a policy in force
+						   refuses such a session
+						   (testing and log_only:
+						   would have refused) */
+	char			 detail[MTASTS_DIAG_MSG]; /* why, or "" */
+};
+
+/*
+ * The TLS-RPT result of one session with MX host mx (dane as for
+ * mtasts_mx_verdict()), from what the session showed (tls; cert may be
+ * NULL unless tls is MTASTS_TLS_UNVERIFIED) at time now. No policy in
+ * force: success for any TLS, starttls-not-supported for clear text. A
+ * policy in force: a host outside the patterns is validation-failure
+ * whatever the session did; then clear text is starttls-not-supported
+ * and an unverified certificate what mtasts_cert_result() says; all of
+ * these set would_refuse. Returns MTASTS_OK or MTASTS_EINVAL.
+ */
+int mtasts_session_verdict(const struct mtasts_answer *ans, const char *mx,
+    int dane, enum mtasts_tls tls, const struct mtasts_cert_facts *cert,
+    time_t now, struct mtasts_session_verdict *out);
 
 /* The policy-type of a report (RFC 8460 section 4.4). */
 enum mtasts_policy_type {
@@ -519,7 +634,11 @@ int mtasts_resolve_async(struct mtasts_ctx *ctx, const char *domain,
 /*
  * One file descriptor that becomes readable when asynchronous work is
  * ready; watch it and call mtasts_async_process(), which never blocks.
- * Returns -1 with MTASTS_* in *err on failure.
+ * mtasts_async_fd() returns the descriptor (the same one for the life of
+ * the context), or -1 when the event loop cannot be made (out of memory
+ * or descriptors; logged). mtasts_async_process() runs the callbacks of
+ * the work that is ready and returns MTASTS_OK, or a negative MTASTS_*
+ * when the event loop itself failed (the work stays pending).
  */
 int mtasts_async_fd(struct mtasts_ctx *ctx);
 int mtasts_async_process(struct mtasts_ctx *ctx);

@@ -2,7 +2,8 @@
 # dns_fetch.sh - common/dns.c and common/fetch.c against the lab's real
 # DNS (nsd) and HTTPS (nginx) servers. TAP: "ok - ..." / "not ok - ...".
 #
-# Builds tests/integration/netprobe.c with ev.c, dns.c, fetch.c, netfree.c and log.c
+# Builds tests/integration/netprobe.c with ev.c, dns.c, fetch.c, https.c,
+# netfree.c and log.c
 # (under ASan and UBSan unless NETPROBE_CFLAGS says otherwise) and runs
 # it inside the lab's network namespace. LAB_NAME defaults to mtlab-net.
 set -u
@@ -44,7 +45,7 @@ if ! ${CC:-cc} -Icommon/include -Icommon -D_GNU_SOURCE -std=c11 -Wall \
     -Wshadow -Wno-unused-parameter \
     $(pkg-config --cflags libunbound libcurl openssl) $CFLAGS_NP \
     -o "$NP" tests/integration/netprobe.c common/ev.c common/dns.c \
-    common/fetch.c common/netfree.c common/log.c \
+    common/fetch.c common/https.c common/netfree.c common/log.c \
     $(pkg-config --libs libunbound libcurl openssl) -lpthread \
     >"$TMP/build.log" 2>&1; then
 	echo "not ok - build netprobe"
