@@ -43,7 +43,14 @@ mtasts_ctx_close(struct mtasts_ctx *ctx)
 {
 	if (ctx == NULL)
 		return;
-	/* in-flight async requests are answered with an error first */
+	/*
+	 * In-flight async requests are answered with an error first: DNS
+	 * lookups by dns_free() (which refuses new ones meanwhile; the
+	 * engine's own requests wait), then the resolutions. A callback of
+	 * the latter may make a new resolver: freed at the end.
+	 */
+	dns_free(ctx->dns);
+	ctx->dns = NULL;
 	while (ctx->inflight != NULL)
 		resolve_abort_all(ctx);
 	if (ctx->net != NULL) {

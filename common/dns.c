@@ -31,6 +31,11 @@
  * ev_timer, so they run from ev_process() and never inside the call
  * that started them (nor inside a synchronous call that happened to
  * read their answer).
+ *
+ * Every asynchronous callback runs exactly once: dns_free() answers each
+ * lookup still in flight with DNS_ECANCELED and no data (refusing new
+ * lookups from then on, also from those callbacks), so that a callback's
+ * argument is never leaked.
  */
 #include <sys/types.h>
 
@@ -101,6 +106,7 @@ struct dns {
 	struct ub_ctx	*ctx;
 	pid_t		 pid;		/* the process that made ctx */
 	int		 watched;	/* ub_fd() is on ev */
+	int		 closing;	/* dns_cancel() ran: no new lookups */
 	struct dns_req	*reqs;		/* asynchronous ones in flight */
 };
 
@@ -133,6 +139,8 @@ static int	dns_async(struct dns *, enum dns_kind, const char *,
 		    dns_strv_cb *, dns_mx_cb *, void *);
 static void	dns_on_fd(void *, int, unsigned);
 static void	dns_on_timer(void *);
+static void	dns_cancel(struct dns *);
+static void	dns_req_deliver(struct dns_req *, int, struct dns_answer *);
 
 int
 dns_new(const struct config *conf, const struct logger *lg,
@@ -155,17 +163,29 @@ dns_new(const struct config *conf, const struct logger *lg,
 	return MTASTS_OK;
 }
 
-void
-dns_free(struct dns *dns)
+/* Answers every lookup in flight with DNS_ECANCELED; refuses new ones. */
+static void
+dns_cancel(struct dns *dns)
 {
-	struct dns_req	*req;
+	struct dns_answer	 none;
+	struct dns_req		*req;
 
 	if (dns == NULL)
 		return;
+	dns->closing = 1;
+	memset(&none, 0, sizeof(none));
 	while ((req = dns->reqs) != NULL) {
 		dns_req_cancel(req);
-		dns_req_free(req);
+		dns_req_deliver(req, DNS_ECANCELED, &none);
 	}
+}
+
+void
+dns_free(struct dns *dns)
+{
+	if (dns == NULL)
+		return;
+	dns_cancel(dns);
 	if (dns->watched && dns->ev != NULL)
 		(void)ev_watch(dns->ev, ub_fd(dns->ctx), 0, NULL, NULL);
 	/* Joins the worker thread; an inherited context is left alone. */
@@ -726,6 +746,8 @@ dns_async(struct dns *dns, enum dns_kind kind, const char *name,
 
 	if (dns->ev == NULL)
 		return MTASTS_EINVAL;
+	if (dns->closing)
+		return DNS_ECANCELED;
 	if ((r = dns_ctx_check(dns)) != MTASTS_OK ||
 	    (r = dns_req_new(dns, kind, name, &req)) != MTASTS_OK)
 		return r;
@@ -774,11 +796,18 @@ dns_on_timer(void *arg)
 
 	dns_req_cancel(req);
 	r = dns_req_result(req, &ans);
+	dns_req_deliver(req, r, &ans);
+}
+
+/* Runs req's callback with err and ans, then frees both. */
+static void
+dns_req_deliver(struct dns_req *req, int err, struct dns_answer *ans)
+{
 	if (req->mx_cb != NULL)
-		req->mx_cb(req->arg, r, ans.mx, ans.n);
+		req->mx_cb(req->arg, err, ans->mx, ans->n);
 	else
-		req->strv_cb(req->arg, r, ans.v, ans.n);
-	dns_answer_clear(&ans);
+		req->strv_cb(req->arg, err, ans->v, ans->n);
+	dns_answer_clear(ans);
 	dns_req_free(req);
 }
 

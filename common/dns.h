@@ -22,6 +22,15 @@ struct dns_mx {
 	char		 host[MTASTS_NAME_MAX + 1]; /* normalised, no dot */
 };
 
+/*
+ * The error an asynchronous callback gets when dns_free() cancels its
+ * lookup (the wait for it ended), with no data; dns_free() refuses new
+ * lookups (from those callbacks) with it too.
+ * A timed-out asynchronous lookup gets MTASTS_EDNS, so this value means
+ * "cancelled" there.
+ */
+#define DNS_ECANCELED	MTASTS_ETIMEOUT
+
 /* ev may be NULL when only the synchronous calls are used. */
 int	dns_new(const struct config *conf, const struct logger *lg,
 	    struct ev *ev, struct dns **out);
@@ -48,8 +57,8 @@ void	dns_strv_free(char **v, size_t n);
  * from inside the call that started it); the arrays are freed when it
  * returns, so it copies what it keeps. Returns MTASTS_OK when started.
  * A lookup not answered within conf->dns_timeout is cancelled and its
- * callback gets MTASTS_EDNS. dns_free() drops lookups in flight without
- * calling their callbacks; do not call it from a callback.
+ * callback gets MTASTS_EDNS. dns_free() answers lookups in flight with
+ * DNS_ECANCELED, each once; do not call it from a callback.
  * After a fork the child gets a fresh resolver for the synchronous calls;
  * the asynchronous ones are for processes that do not fork.
  */

@@ -753,6 +753,8 @@ async_on_txt(void *arg, int err, char **v, size_t n)
 {
 	struct req	*r = arg;
 
+	if (err == DNS_ECANCELED)
+		return;	/* the context closes: resolve_abort_all() answers */
 	req_on_txt(r, err, v, n);
 	run_async(r);
 }
@@ -762,6 +764,8 @@ async_on_addrs(void *arg, int err, char **v, size_t n)
 {
 	struct req	*r = arg;
 
+	if (err == DNS_ECANCELED)
+		return;	/* the context closes: resolve_abort_all() answers */
 	req_on_addrs(r, err, v, n);
 	run_async(r);
 }

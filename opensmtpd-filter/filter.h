@@ -20,6 +20,8 @@ struct filter {
 	struct event_base	*base;	/* libevent */
 	int			 allow_mixed; /* -M: accept MX sets where
 					   only some hosts match */
+	int			 closing; /* smtpd is gone: lookups in
+					   flight are being cancelled */
 };
 
 extern struct filter	filter;
@@ -37,6 +39,8 @@ int	rcpt_table_sync(const char *domain, int enforce);
 
 /* rcpt.c: smtp-in tx-mail (the envelope sender of the session). */
 void	rcpt_on_mail(const struct proto_line *l);
+/* Forgets the smtp-in sessions (after mtasts_ctx_close()). */
+void	rcpt_close(void);
 
 /* smtpout.c: smtp-out reports and TLS-RPT results. */
 void	smtpout_on_report(const struct proto_line *l);
@@ -50,6 +54,8 @@ void	smtpout_expect(const char *domain, const struct mtasts_policy *p,
 /* The filter refused domain at RCPT TO: its MX set is outside policy p. */
 void	smtpout_refused(const char *domain, const struct mtasts_policy *p,
 	    char **hosts, size_t n);
+/* Forgets sessions and domains; after mtasts_ctx_close(), which answers
+ * the lookups that point into them. */
 void	smtpout_close(void);
 
 /*

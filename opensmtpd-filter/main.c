@@ -280,11 +280,13 @@ main(int argc, char *argv[])
 	proto_flush();
 	filter_log(MTASTS_LOG_INFO, "smtpd closed the pipe; exiting");
 	refresh_stop();
-	smtpout_close();
-	mxcache_clear();
 	event_del(&ev_engine);
 	event_del(&ev_stdin);
+	/* answers what is in flight (rcpt.c, smtpout.c) before they go */
 	mtasts_ctx_close(filter.ctx);
+	smtpout_close();
+	rcpt_close();
+	mxcache_clear();
 	table_close(filter.table);
 	return 0;
 }

@@ -46,6 +46,8 @@ static const char *const proto_registrations[] = {
 	"report|smtp-out|link-identify",
 	"report|smtp-out|link-connect",
 	"report|smtp-out|link-tls",
+	"report|smtp-out|protocol-client",
+	"report|smtp-out|protocol-server",
 	"report|smtp-out|tx-begin",
 	"report|smtp-out|tx-mail",
 	"report|smtp-out|tx-rcpt",

@@ -41,6 +41,7 @@
 
 #define REPLY_MAX	500	/* an SMTP reply line is at most 512 octets */
 #define HOSTS_MAX	400	/* text of the MX set in a log line */
+#define HOSTS_MORE	32	/* room kept for ", ... and N more" */
 
 struct rcpt {
 	uint64_t		 reqid;		/* smtp-in session */
@@ -217,6 +218,12 @@ rcpt_on_policy(void *arg, int err, struct mtasts_answer *ans)
 	char		**hosts;
 	size_t		  n;
 
+	if (err != MTASTS_OK && filter.closing) {
+		filter_log(MTASTS_LOG_INFO, "%s: policy lookup cancelled: "
+		    "the filter is exiting", r->domain);
+		rcpt_free(r);
+		return;
+	}
 	if (err != MTASTS_OK) {
 		filter_log(MTASTS_LOG_WARN, "%s: policy lookup failed: %s;"
 		    " proceeding", r->domain, mtasts_strerror(err));
@@ -265,6 +272,13 @@ rcpt_on_mx(void *arg, int err, char **hosts, size_t n)
 {
 	struct rcpt	*r = arg;
 
+	if (err != MTASTS_OK && filter.closing) {
+		/* mtasts_ctx_close(): smtpd is gone, nobody waits for us */
+		filter_log(MTASTS_LOG_INFO, "%s: MX lookup cancelled: the "
+		    "filter is exiting", r->domain);
+		rcpt_free(r);
+		return;
+	}
 	if (r->ans.mode == MTASTS_MODE_ENFORCE)
 		rcpt_enforce(r, err, hosts, n);
 	else
@@ -273,14 +287,16 @@ rcpt_on_mx(void *arg, int err, char **hosts, size_t n)
 }
 
 /*
- * Writes the MX set with a mark on each host that matches no pattern
- * into buf; returns how many hosts match.
+ * Counts the hosts that match a pattern, over the whole MX set, and
+ * writes the set with a mark on each host that matches none into buf.
+ * The text is only for the log and the reply: when buf is full it ends
+ * with "... and N more" and the count goes on.
  */
 static size_t
 rcpt_hosts(const struct rcpt *r, char **hosts, size_t n, char *buf,
     size_t bufsz)
 {
-	size_t	i, good = 0, len = 0;
+	size_t	i, good = 0, len = 0, shown = 0;
 	int	match, k;
 
 	buf[0] = '\0';
@@ -288,12 +304,19 @@ rcpt_hosts(const struct rcpt *r, char **hosts, size_t n, char *buf,
 		match = r->ans.policy != NULL &&
 		    mtasts_policy_match(r->ans.policy, hosts[i]) == 1;
 		good += match;
+		if (shown < i)
+			continue;	/* the text is full */
 		k = snprintf(buf + len, bufsz - len, "%s%s%s", i ? ", " : "",
 		    hosts[i], match ? "" : " (no match)");
-		if (k < 0 || (size_t)k >= bufsz - len)
-			break;
-		len += (size_t)k;
+		if (k >= 0 && (size_t)k < bufsz - len - HOSTS_MORE) {
+			len += (size_t)k;
+			shown++;
+		} else
+			buf[len] = '\0';
 	}
+	if (shown < n)
+		snprintf(buf + len, bufsz - len, "%s... and %zu more",
+		    shown ? ", " : "", n - shown);
 	return good;
 }
 
@@ -457,4 +480,17 @@ rcpt_free(struct rcpt *r)
 		}
 	mtasts_answer_clear(&r->ans);
 	free(r);
+}
+
+void
+rcpt_close(void)
+{
+	struct rsess	*s;
+
+	while ((s = rsess_list) != NULL) {
+		rsess_list = s->next;
+		free(s);
+	}
+	while (rcpt_list != NULL)
+		rcpt_free(rcpt_list);
 }

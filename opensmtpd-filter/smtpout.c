@@ -12,10 +12,15 @@
  *	recipients were sent, no TLS: starttls-not-supported;
  *	no transaction: the session is matched by its MX address to an
  *	    enforce domain accepted at RCPT TO (smtpd relays those with
- *	    "relay tls"): TLS started but nothing followed is a refused
- *	    certificate (validation-failure: smtpd 6.8 does not report why),
- *	    EHLO without TLS is starttls-not-supported; anything else
- *	    (connection failed, no greeting) is not a TLS result.
+ *	    "relay tls"): a failed TLS negotiation is validation-failure
+ *	    (smtpd does not report why); EHLO without TLS is
+ *	    starttls-not-supported; anything else (connection failed, no
+ *	    greeting) is not a TLS result.
+ * A failed TLS negotiation is a STARTTLS that the MX host answered with
+ * 2xx (protocol-client, protocol-server), or a link-tls, followed by no
+ * transaction. smtpd 6.8 reports link-tls before it checks the
+ * certificate; 7.6 reports no link-tls at all when the check fails, so
+ * the STARTTLS answer is what both have in common.
  * The policy type comes from resolving the domain (the cache answers):
  * sts with a policy, no-policy-found without.
  *
@@ -57,6 +62,8 @@ struct out {
 	char		 domain[OUT_DOMAINS][MTASTS_NAME_MAX + 1];
 	size_t		 ndomain;
 	int		 identified;	/* EHLO/HELO sent */
+	int		 starttls;	/* STARTTLS: 1 sent, 2 accepted (2xx),
+					   3 refused */
 	int		 report_mail;	/* sent by the report sender */
 	unsigned	 ok;		/* recipients accepted */
 	unsigned	 committed;	/* messages committed */
@@ -107,6 +114,7 @@ static void		 smtpout_copy(char *, size_t, const char *);
 static void		 smtpout_addr(char *, size_t, const char *);
 static void		 smtpout_rcpt(struct out *, const char *);
 static void		 smtpout_mail(struct out *, const char *);
+static void		 smtpout_protocol(struct out *, int, const char *);
 static void		 smtpout_end(struct out *);
 static void		 smtpout_tlsrpt_result(const struct out *,
 			    const char *);
@@ -216,6 +224,25 @@ smtpout_mail(struct out *o, const char *params)
 		o->report_mail = 1;
 }
 
+/*
+ * protocol-client (a command we sent) and protocol-server (a reply line):
+ * follows STARTTLS and the reply to it. A multi-line reply ("220-")
+ * decides on its last line.
+ */
+static void
+smtpout_protocol(struct out *o, int client, const char *line)
+{
+	if (client) {
+		if (strncasecmp(line, "STARTTLS", 8) == 0 &&
+		    (line[8] == '\0' || line[8] == ' '))
+			o->starttls = 1;
+		return;
+	}
+	if (o->starttls != 1 || strlen(line) < 4 || line[3] == '-')
+		return;
+	o->starttls = line[0] == '2' ? 2 : 3;
+}
+
 void
 smtpout_on_report(const struct proto_line *l)
 {
@@ -244,7 +271,11 @@ smtpout_on_report(const struct proto_line *l)
 		smtpout_copy(o->tls, sizeof(o->tls), l->params);
 		filter_log(MTASTS_LOG_INFO, "smtp-out %016llx: TLS with %s:"
 		    " %s", (unsigned long long)o->reqid, o->dst, o->tls);
-	} else if (strcmp(l->event, "tx-mail") == 0)
+	} else if (strcmp(l->event, "protocol-client") == 0)
+		smtpout_protocol(o, 1, l->params);
+	else if (strcmp(l->event, "protocol-server") == 0)
+		smtpout_protocol(o, 0, l->params);
+	else if (strcmp(l->event, "tx-mail") == 0)
 		smtpout_mail(o, l->params);
 	else if (strcmp(l->event, "tx-rcpt") == 0)
 		smtpout_rcpt(o, l->params);
@@ -347,6 +378,12 @@ smtpout_tlsrpt_orphan(const struct out *o)
 		    MTASTS_RESULT_VALIDATION_FAILURE,
 		    "TLS verification failed (smtpd gave up after the TLS "
 		    "handshake and does not report why)");
+	else if (o->starttls == 2)
+		smtpout_record(e->domain, e->host[h].name, rip, sip,
+		    MTASTS_RESULT_VALIDATION_FAILURE,
+		    "TLS negotiation failed (the MX host accepted STARTTLS, "
+		    "then smtpd gave up before any transaction and does not "
+		    "report why)");
 	else if (o->identified)
 		smtpout_record(e->domain, e->host[h].name, rip, sip,
 		    MTASTS_RESULT_STARTTLS_NOT_SUPPORTED, NULL);
@@ -436,6 +473,7 @@ smtpout_on_policy(void *arg, int err, struct mtasts_answer *ans)
 		    "no-policy-found", mtasts_result_name(r->result),
 		    r->domain, r->mx[0] ? r->mx : "?", r->rip[0] ? r->rip :
 		    "?", r->detail[0] ? ": " : "", r->detail);
+	mtasts_answer_clear(ans);	/* the callee owns it (mtasts.h) */
 	free(r);
 }
 
@@ -588,7 +626,12 @@ void
 smtpout_close(void)
 {
 	struct exp	*e;
+	struct out	*o;
 
+	while ((o = out_list) != NULL) {
+		out_list = o->next;
+		free(o);
+	}
 	while ((e = exp_list) != NULL) {
 		exp_list = e->next;
 		free(e);
