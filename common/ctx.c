@@ -49,16 +49,15 @@ mtasts_ctx_close(struct mtasts_ctx *ctx)
 	 * engine's own requests wait), then the resolutions. A callback of
 	 * the latter may make a new resolver: freed at the end.
 	 */
-	dns_free(ctx->dns);
+	if (ctx->dns != NULL)
+		ctx->net->dns_free(ctx->dns);
 	ctx->dns = NULL;
 	while (ctx->inflight != NULL)
 		resolve_abort_all(ctx);
-	if (ctx->net != NULL) {
-		if (ctx->fetch != NULL)
-			ctx->net->fetch_free(ctx->fetch);
-		if (ctx->dns != NULL)
-			ctx->net->dns_free(ctx->dns);
-	}
+	if (ctx->dns != NULL)
+		ctx->net->dns_free(ctx->dns);
+	if (ctx->fetch != NULL)
+		ctx->net->fetch_free(ctx->fetch);
 	ev_free(ctx->ev);
 	store_close(ctx->store);
 	config_free(ctx->conf);
