@@ -23,7 +23,7 @@
 
 #include <sqlite3.h>
 
-#include "store.h"
+#include "store/store.h"
 #include "bench_util.h"
 
 #define REPS_MAX	100

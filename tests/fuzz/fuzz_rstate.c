@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "mtasts.h"
-#include "rstate.h"
+#include "tlsrpt/rstate.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

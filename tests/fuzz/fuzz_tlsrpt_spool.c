@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
-#include "tlsrpt.h"
+#include "store/store.h"
+#include "store/tlsrpt_spool.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

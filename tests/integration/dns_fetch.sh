@@ -44,8 +44,9 @@ if ! ${CC:-cc} -Icommon/include -Icommon -D_GNU_SOURCE -std=c11 -Wall \
     -Wextra -Werror -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
     -Wshadow -Wno-unused-parameter \
     $(pkg-config --cflags libunbound libcurl openssl) $CFLAGS_NP \
-    -o "$NP" tests/integration/netprobe.c common/ev.c common/dns.c \
-    common/fetch.c common/https.c common/netfree.c common/log.c \
+    -o "$NP" tests/integration/netprobe.c common/util/ev.c common/net/dns.c \
+    common/net/fetch.c common/net/https.c common/net/netfree.c \
+    common/util/log.c \
     $(pkg-config --libs libunbound libcurl openssl) -lpthread \
     >"$TMP/build.log" 2>&1; then
 	echo "not ok - build netprobe"

@@ -34,11 +34,11 @@
 #include <unistd.h>
 
 #include "mtasts.h"
-#include "config.h"
-#include "dns.h"
-#include "ev.h"
-#include "fetch.h"
-#include "log.h"
+#include "conf/config.h"
+#include "net/dns.h"
+#include "util/ev.h"
+#include "net/fetch.h"
+#include "util/log.h"
 
 #define MAXQ	256
 

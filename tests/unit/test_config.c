@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "config.h"
+#include "conf/config.h"
 
 static struct config	*parse_ok(const char *text);
 static void		 parse_bad(const char *text, unsigned line,

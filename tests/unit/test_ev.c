@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "mtasts.h"
-#include "ev.h"
+#include "util/ev.h"
 
 struct rec {
 	int	 log[16];

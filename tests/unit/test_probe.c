@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "probe.h"
+#include "net/probe.h"
 
 /* Feeds lines; returns the last probe_reply_line() result. */
 static int

@@ -18,8 +18,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "cache.h"
-#include "store.h"
+#include "engine/cache.h"
+#include "store/store.h"
 
 #define CI	600	/* check_interval of the tests */
 #define NOW	((time_t)1760000000)

@@ -21,7 +21,7 @@
 
 #include <cmocka.h>
 
-#include "ctx.h"
+#include "engine/ctx.h"
 
 #define T0		((time_t)1764633600)	/* 2025-12-02 00:00 UTC */
 #define DOMAIN		"example.test"

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "mtasts.h"
-#include "rstate.h"
+#include "tlsrpt/rstate.h"
 
 #define HEAD	"mtasts-report-state 1\ndomain example.com\nreport-id r1\n"
 

@@ -26,7 +26,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "store.h"
+#include "store/store.h"
 
 #define NOBODY	65534
 #define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)

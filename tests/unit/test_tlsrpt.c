@@ -25,13 +25,14 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-#include "ctx.h"
-#include "gz.h"
-#include "mime.h"
-#include "report.h"
-#include "rstate.h"
-#include "store.h"
-#include "tlsrpt.h"
+#include "engine/ctx.h"
+#include "util/gz.h"
+#include "util/mime.h"
+#include "rfc/report.h"
+#include "tlsrpt/rstate.h"
+#include "store/store.h"
+#include "engine/tlsrpt.h"
+#include "store/tlsrpt_spool.h"
 
 #define DATA	"tests/unit/data/tlsrpt/"
 
