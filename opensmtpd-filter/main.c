@@ -283,6 +283,7 @@ main(int argc, char *argv[])
 	event_del(&ev_engine);
 	event_del(&ev_stdin);
 	/* answers what is in flight (rcpt.c, smtpout.c) before they go */
+	filter.closing = 1;
 	mtasts_ctx_close(filter.ctx);
 	smtpout_close();
 	rcpt_close();
