@@ -226,9 +226,14 @@ struct mtasts_ctx;
 /*
  * Opens a context. conf is the path of an mtasts.conf(5); NULL means
  * MTASTS_DEFAULT_CONF when that file exists, built-in defaults otherwise.
- * log may be NULL (silence). A configuration error returns MTASTS_ECONFIG
- * with diag saying which line. A cache that cannot be opened is not an
- * error: it is logged and the context works uncached.
+ * log may be NULL (silence). Returns MTASTS_OK with *out set,
+ * MTASTS_ECONFIG (diag says which line) or MTASTS_ENOMEM. A cache that
+ * cannot be opened is not an error: it is logged and the context works
+ * uncached.
+ *
+ * mtasts_ctx_close() first answers every asynchronous request still in
+ * flight (each callback once, err MTASTS_ETIMEOUT: cancelled), then
+ * frees everything; NULL is allowed. Not from inside a callback.
  */
 int mtasts_ctx_open(const char *conf, mtasts_log_fn *log, void *logarg,
     enum mtasts_loglevel loglevel, struct mtasts_ctx **out,
@@ -279,60 +284,31 @@ int mtasts_resolve(struct mtasts_ctx *ctx, const char *domain,
 void mtasts_answer_clear(struct mtasts_answer *ans);
 
 /*
- * The cache, for administrators. An entry is one cached domain; text is
- * the policy file as fetched (NULL when only a failed fetch is known).
- * The pointers are valid during the callback only.
+ * Asynchronous resolution for event loops. cb is called exactly once,
+ * from within mtasts_async_process() (or from mtasts_resolve_async()
+ * itself when the cache answers at once), with err as mtasts_resolve()
+ * returns it; the callee owns ans and clears it. Requests for a domain
+ * already in flight share its work. Returns MTASTS_OK when cb will be
+ * called, MTASTS_EINVAL (cb is not called) for a domain that is not a
+ * valid name, MTASTS_ENOMEM.
  */
-struct mtasts_cache_entry {
-	const char	*domain;	/* policy domain */
-	const char	*id;		/* id of the cached policy, or "" */
-	const char	*text;		/* the policy file, or NULL */
-	enum mtasts_mode mode;		/* its mode (none when no text) */
-	uint32_t	 max_age;	/* its max_age */
-	time_t		 fetched;	/* when it was fetched */
-	time_t		 expires;	/* when it stops applying */
-	time_t		 checked;	/* last TXT id check */
-	time_t		 failed;	/* last failed fetch, 0: none */
-	const char	*failed_id;	/* the id whose fetch failed, or "" */
-};
-typedef int mtasts_cache_cb(void *arg, const struct mtasts_cache_entry *e);
-
-/* Calls cb for each entry (domain NULL) or for one domain; a non-zero
- * return from cb stops. MTASTS_ENOTFOUND for an unknown domain,
- * MTASTS_ESTORE when there is no usable cache. */
-int mtasts_cache_list(struct mtasts_ctx *ctx, const char *domain,
-    mtasts_cache_cb *cb, void *arg);
-/* Forget one domain, or every domain: MTASTS_OK, MTASTS_ENOTFOUND for a
- * domain not cached, MTASTS_EINVAL for a name that is not a domain,
- * MTASTS_ESTORE when there is no writable cache. */
-int mtasts_cache_forget(struct mtasts_ctx *ctx, const char *domain);
-int mtasts_cache_flush(struct mtasts_ctx *ctx);
+typedef void mtasts_resolve_cb(void *arg, int err, struct mtasts_answer *ans);
+int mtasts_resolve_async(struct mtasts_ctx *ctx, const char *domain,
+    mtasts_resolve_cb *cb, void *arg);
 
 /*
- * Proactive refresh (for cron): every cached domain with an unexpired
- * policy whose TXT id is due for a check (check_interval passed), or
- * whose policy is past half its max_age, is resolved again with its TXT
- * id checked now (every unexpired one when all is non-zero). Expired
- * policies and rows that only record a failed fetch are left to the next
- * delivery. *nchecked counts the domains looked at, *nfailed those whose
- * refresh did not give a fresh policy. Blocks; bounded by the timeouts.
+ * One file descriptor that becomes readable when asynchronous work is
+ * ready; watch it and call mtasts_async_process(), which never blocks.
+ * mtasts_async_fd() returns the descriptor (the same one for the life of
+ * the context), or -1 when the event loop cannot be made (out of memory
+ * or descriptors; logged). mtasts_async_process() runs the callbacks of
+ * the work that is ready and returns MTASTS_OK, or a negative MTASTS_*
+ * when the event loop itself failed (the work stays pending).
  */
-int mtasts_refresh(struct mtasts_ctx *ctx, int all, unsigned *nchecked,
-    unsigned *nfailed);
-
-/*
- * The same refresh for event loops (the filter's timer): the same rule
- * picks the same domains, at most max of them (0: no limit; the rest are
- * still due next time), and each is resolved as by mtasts_resolve_async()
- * with its TXT id checked now. cb is called exactly once per domain
- * started, with that domain (valid during the call only); the callee
- * owns ans and clears it. *nstarted (may be NULL) counts the domains
- * started. MTASTS_ESTORE when there is no usable cache, MTASTS_ENOMEM.
- */
-typedef void mtasts_refresh_cb(void *arg, const char *domain, int err,
-    struct mtasts_answer *ans);
-int mtasts_refresh_async(struct mtasts_ctx *ctx, int all, size_t max,
-    mtasts_refresh_cb *cb, void *arg, unsigned *nstarted);
+int mtasts_async_fd(struct mtasts_ctx *ctx);
+int mtasts_async_process(struct mtasts_ctx *ctx);
+/* Number of resolutions in flight. */
+size_t mtasts_async_pending(const struct mtasts_ctx *ctx);
 
 /*
  * A recipient domain's MX set: its MX hosts sorted by preference,
@@ -362,7 +338,9 @@ int	mtasts_mx_lookup_async(struct mtasts_ctx *ctx, const char *domain,
 /*
  * The IPv4 and IPv6 addresses of a host (as text, IPv4 first), through
  * the engine's resolver, asynchronously: cb as for
- * mtasts_mx_lookup_async(); addrs is freed when cb returns.
+ * mtasts_mx_lookup_async(); addrs is freed when cb returns. Returns
+ * MTASTS_OK when cb will be called, MTASTS_EINVAL (cb is not called) for
+ * a host that is not a valid name, MTASTS_ENOMEM.
  */
 typedef void mtasts_addrs_cb(void *arg, int err, char **addrs, size_t n);
 int	mtasts_addrs_lookup_async(struct mtasts_ctx *ctx, const char *host,
@@ -530,6 +508,68 @@ int mtasts_tlsrpt_record(struct mtasts_ctx *ctx,
     const struct mtasts_tlsrpt_result *res);
 
 /*
+ * ---- The cache and its refresh ----
+ */
+
+/*
+ * The cache, for administrators. An entry is one cached domain; text is
+ * the policy file as fetched (NULL when only a failed fetch is known).
+ * The pointers are valid during the callback only.
+ */
+struct mtasts_cache_entry {
+	const char	*domain;	/* policy domain */
+	const char	*id;		/* id of the cached policy, or "" */
+	const char	*text;		/* the policy file, or NULL */
+	enum mtasts_mode mode;		/* its mode (none when no text) */
+	uint32_t	 max_age;	/* its max_age */
+	time_t		 fetched;	/* when it was fetched */
+	time_t		 expires;	/* when it stops applying */
+	time_t		 checked;	/* last TXT id check */
+	time_t		 failed;	/* last failed fetch, 0: none */
+	const char	*failed_id;	/* the id whose fetch failed, or "" */
+};
+typedef int mtasts_cache_cb(void *arg, const struct mtasts_cache_entry *e);
+
+/* Calls cb for each entry (domain NULL) or for one domain; a non-zero
+ * return from cb stops. MTASTS_ENOTFOUND for an unknown domain,
+ * MTASTS_ESTORE when there is no usable cache. */
+int mtasts_cache_list(struct mtasts_ctx *ctx, const char *domain,
+    mtasts_cache_cb *cb, void *arg);
+/* Forget one domain, or every domain: MTASTS_OK, MTASTS_ENOTFOUND for a
+ * domain not cached, MTASTS_EINVAL for a name that is not a domain,
+ * MTASTS_ESTORE when there is no writable cache. */
+int mtasts_cache_forget(struct mtasts_ctx *ctx, const char *domain);
+int mtasts_cache_flush(struct mtasts_ctx *ctx);
+
+/*
+ * Proactive refresh (for cron): every cached domain with an unexpired
+ * policy whose TXT id is due for a check (check_interval passed), or
+ * whose policy is past half its max_age, is resolved again with its TXT
+ * id checked now (every unexpired one when all is non-zero). Expired
+ * policies and rows that only record a failed fetch are left to the next
+ * delivery. *nchecked counts the domains looked at, *nfailed those whose
+ * refresh did not give a fresh policy. Blocks; bounded by the timeouts.
+ * Returns MTASTS_OK (whatever each domain came to), MTASTS_ESTORE when
+ * there is no usable cache, MTASTS_ENOMEM.
+ */
+int mtasts_refresh(struct mtasts_ctx *ctx, int all, unsigned *nchecked,
+    unsigned *nfailed);
+
+/*
+ * The same refresh for event loops (the filter's timer): the same rule
+ * picks the same domains, at most max of them (0: no limit; the rest are
+ * still due next time), and each is resolved as by mtasts_resolve_async()
+ * with its TXT id checked now. cb is called exactly once per domain
+ * started, with that domain (valid during the call only); the callee
+ * owns ans and clears it. *nstarted (may be NULL) counts the domains
+ * started. MTASTS_ESTORE when there is no usable cache, MTASTS_ENOMEM.
+ */
+typedef void mtasts_refresh_cb(void *arg, const char *domain, int err,
+    struct mtasts_answer *ans);
+int mtasts_refresh_async(struct mtasts_ctx *ctx, int all, size_t max,
+    mtasts_refresh_cb *cb, void *arg, unsigned *nstarted);
+
+/*
  * ---- TLS-RPT reports (RFC 8460 sections 4 and 5) ----
  *
  * A report in memory: what "mtasts report build" writes and what
@@ -597,7 +637,10 @@ char	*mtasts_report_json(const struct mtasts_report *r);
  * written gzipped to the configured report_dir as
  * "submitter!domain!begin!end.json.gz" with a ".state" file beside it
  * that "send" works from. A report already built is left alone. *nbuilt
- * (may be NULL) counts the new ones.
+ * (may be NULL) counts the new ones. Returns MTASTS_OK, MTASTS_ESTORE
+ * without a usable cache, or the first error met writing a report
+ * (MTASTS_EIO, MTASTS_ENOMEM; the other domains' reports are still
+ * built); MTASTS_EINVAL for a NULL ctx or a negative day.
  */
 int	mtasts_report_build(struct mtasts_ctx *ctx, time_t day,
 	    unsigned *nbuilt);
@@ -611,7 +654,10 @@ int	mtasts_report_build(struct mtasts_ctx *ctx, time_t day,
  * by POST. A failed delivery is retried on later runs (back-off from 5
  * minutes to 4 hours) until 24 hours after the report was built. The
  * counters (may be NULL) are per report and rua: delivered now, given
- * up (malformed rua, 24 hours past), still pending.
+ * up (malformed rua, 24 hours past), still pending. Returns MTASTS_OK
+ * when every report was tried (a failed delivery is counted, not an
+ * error; a missing report_dir is nothing to send), MTASTS_EIO when
+ * report_dir cannot be read, MTASTS_EINVAL for a NULL ctx.
  */
 int	mtasts_report_send(struct mtasts_ctx *ctx, unsigned flags,
 	    unsigned *nsent, unsigned *nfailed, unsigned *npending);
@@ -619,31 +665,6 @@ int	mtasts_report_send(struct mtasts_ctx *ctx, unsigned flags,
 /* The envelope sender and From: local part of report mail, at the
  * report_submitter domain. Adapters skip MTA-STS holds for it. */
 #define MTASTS_REPORT_SENDER	"tlsrpt-noreply"
-
-/*
- * Asynchronous resolution for event loops. cb is called exactly once,
- * from within mtasts_async_process() (or from mtasts_resolve_async()
- * itself when the cache answers at once), with err as mtasts_resolve()
- * returns it; the callee owns ans and clears it. Requests for a domain
- * already in flight share its work.
- */
-typedef void mtasts_resolve_cb(void *arg, int err, struct mtasts_answer *ans);
-int mtasts_resolve_async(struct mtasts_ctx *ctx, const char *domain,
-    mtasts_resolve_cb *cb, void *arg);
-
-/*
- * One file descriptor that becomes readable when asynchronous work is
- * ready; watch it and call mtasts_async_process(), which never blocks.
- * mtasts_async_fd() returns the descriptor (the same one for the life of
- * the context), or -1 when the event loop cannot be made (out of memory
- * or descriptors; logged). mtasts_async_process() runs the callbacks of
- * the work that is ready and returns MTASTS_OK, or a negative MTASTS_*
- * when the event loop itself failed (the work stays pending).
- */
-int mtasts_async_fd(struct mtasts_ctx *ctx);
-int mtasts_async_process(struct mtasts_ctx *ctx);
-/* Number of resolutions in flight. */
-size_t mtasts_async_pending(const struct mtasts_ctx *ctx);
 
 /*
  * ---- Deployment check ("mtasts check DOMAIN") ----
