@@ -638,9 +638,10 @@ char	*mtasts_report_json(const struct mtasts_report *r);
  * "submitter!domain!begin!end.json.gz" with a ".state" file beside it
  * that "send" works from. A report already built is left alone. *nbuilt
  * (may be NULL) counts the new ones. Returns MTASTS_OK, MTASTS_ESTORE
- * without a usable cache, or the first error met writing a report
- * (MTASTS_EIO, MTASTS_ENOMEM; the other domains' reports are still
- * built); MTASTS_EINVAL for a NULL ctx or a negative day.
+ * without a usable cache, MTASTS_ENOMEM or MTASTS_ECONFIG (no
+ * report_submitter or report_dir: nothing more is tried), or the last
+ * error met building one domain's report (the other domains' reports
+ * are still built); MTASTS_EINVAL for a NULL ctx or a negative day.
  */
 int	mtasts_report_build(struct mtasts_ctx *ctx, time_t day,
 	    unsigned *nbuilt);
