@@ -639,7 +639,8 @@ char	*mtasts_report_json(const struct mtasts_report *r);
  * that "send" works from. A report already built is left alone. *nbuilt
  * (may be NULL) counts the new ones. Returns MTASTS_OK, MTASTS_ESTORE
  * without a usable cache, MTASTS_ENOMEM or MTASTS_ECONFIG (no
- * report_submitter or report_dir: nothing more is tried), or the last
+ * report_submitter, and no host name to take it from: nothing more is
+ * tried), or the last
  * error met building one domain's report (the other domains' reports
  * are still built); MTASTS_EINVAL for a NULL ctx or a negative day.
  */
