@@ -8,6 +8,7 @@
 #   SMTPD_ROOT   where the .deb is unpacked (default
 #                $LAB_RUN/opensmtpd/root: the checkout's run folder, which
 #                opensmtpd can reach wherever the checkout is)
+#   SMTPD_DEBS   where the .deb is downloaded once (build/opensmtpd/debs)
 #   SMTPD_BIN    the smtpd binary (default SMTPD_ROOT/usr/sbin/smtpd; the
 #                demo's own test points it to a broken one)
 #   SMTPD_ADDR   the address smtpd listens on (added to the lab's lo)
@@ -24,6 +25,7 @@
 SMTPD_REPO=${SMTPD_REPO:-$(pwd)}
 SMTPD_ROOT=${SMTPD_ROOT:-$LAB_RUN/opensmtpd/root}
 SMTPD_BIN=${SMTPD_BIN:-$SMTPD_ROOT/usr/sbin/smtpd}
+SMTPD_DEBS=${SMTPD_DEBS:-$SMTPD_REPO/build/opensmtpd/debs}
 SMTPD_ADDR=${SMTPD_ADDR:-127.0.40.1}
 SMTPD_HELO=${SMTPD_HELO:-mta.sender.test}
 SMTPD_SUBMITTER=${SMTPD_SUBMITTER:-mx.sender.test}
@@ -38,7 +40,7 @@ smtpd_unpack() {	# unpack opensmtpd's .deb once; users, setgid smtpctl
 	local debs g
 	if [ ! -x "$SMTPD_ROOT/usr/sbin/smtpd" ]; then
 		lab_run_mkdir || return 1
-		debs=$(dirname "$SMTPD_ROOT")/debs
+		debs=$SMTPD_DEBS
 		mkdir -p "$debs" "$SMTPD_ROOT" || return 1
 		(cd "$debs" && apt-get download opensmtpd) >/dev/null 2>&1 ||
 		    { smtpd__msg "apt-get download opensmtpd failed"; return 1; }
