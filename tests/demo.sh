@@ -1,12 +1,21 @@
 #!/bin/bash
 # demo.sh - what "make demo" shows: the lab (a DNS server, a policy web
 # server with a test CA, SMTP hosts with good and bad TLS, an attacker's
-# MX), the real Exim 4.96 and OpenSMTPD 6.8 with our plugins, one message
-# to each kind of domain, and what happened to each.
+# MX), Debian's real Exim and OpenSMTPD (the headings name the versions
+# the binaries report) with our plugins, one message to each kind of
+# domain, and what happened to each beside what RFC 8461 wants
+# (tests/lab/domains.txt).
+#
+# Exits 0 only when both MTAs ran and every case came out as expected;
+# otherwise the last line says what went wrong and the exit status is 1.
 #
 # Nothing is installed over the machine's MTA: both MTAs are unpacked
-# from their Debian packages into build/ and run inside the lab's network
-# namespace, which reaches nothing outside this machine.
+# from their Debian packages into the checkout's run folder (LAB_RUN, see
+# tests/lab/lib.sh; their users can reach it wherever the checkout is)
+# and run inside the lab's network namespace, which reaches nothing
+# outside this machine. Logs and the MTAs' folders: $LAB_RUN/demo.
+# EXIM_BIN and SMTPD_BIN select other binaries (tests/integration/demo.sh
+# uses broken ones to see the demo fail).
 set -u
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 cd "$REPO" || exit 1
@@ -15,9 +24,10 @@ export LAB_NAME=${LAB_NAME:-mtlab-demo}
 LAB_SRC=$REPO/tests/lab
 . "$LAB_SRC/lib.sh" || exit 1
 MTASTS=$REPO/$BUILD/mtasts
-LOG=$REPO/$BUILD/demo
-mkdir -p "$LOG"
+LOG=$LAB_RUN/demo/$LAB_NAME
+lab_run_mkdir demo && mkdir -p -m 0755 "$LOG" || exit 1
 trap 'lab_down >/dev/null 2>&1' EXIT
+FAILED=	# what did not come out as expected, for the last line
 
 # The domains shown, and what RFC 8461 wants to happen to their mail.
 DOMAINS="enforce-good enforce-spoof enforce-nostarttls enforce-expired
@@ -27,8 +37,11 @@ testing-nostarttls testing-expired none-good nopolicy-good"
 title() {
 	printf '\n\033[1m== %s\033[0m\n\n' "$*"
 }
+expect() {	# DOMAIN: the expectation in domains.txt
+	awk -v d="$1.test" '$1 == d { print $8 }' tests/lab/domains.txt
+}
 want() {	# DOMAIN: the expectation in domains.txt, in words
-	awk -v d="$1.test" '$1 == d { print $8 }' tests/lab/domains.txt |
+	expect "$1" |
 	    sed -e 's/^deliver-tls:/delivered over verified TLS to /' \
 	        -e 's/^deliver:/delivered (TLS or not) to /' \
 	        -e 's/^defer$/deferred: kept in the queue/'
@@ -39,8 +52,38 @@ where() {	# RCPT: where the lab's SMTP hosts got it, in words
 	      sep = ", " }'
 }
 
+as_expected() {	# DOMAIN RCPT QUEUED(yes|no): as domains.txt says?
+	local e
+	e=$(expect "$1")
+	case $e in
+	deliver-tls:*) lab_smtp_delivered "${e#*:}" "$2" tls ;;
+	deliver:*) lab_smtp_delivered "${e#*:}" "$2" ;;
+	defer) [ -z "$(lab_smtp_where "$2")" ] && [ "$3" = yes ] ;;
+	*) false ;;
+	esac
+}
+failed() {	# WHAT: remember (and say) that WHAT went wrong
+	FAILED="$FAILED${FAILED:+; }$*"
+	echo "  FAILED: $*"
+}
+row() {	# DOMAIN GOT RCPT QUEUED: one line of the table, checked
+	local mark=ok
+	as_expected "$1" "$3" "$4" || mark=WRONG
+	printf '  %-5s %-26s %-46s %s\n' "$mark" "$1.test" "$2" "$(want "$1")"
+	[ $mark = ok ] || BAD="$BAD $1"
+}
+table_head() {
+	printf '  %-5s %-26s %-46s %s\n' "" DOMAIN "WHAT HAPPENED" \
+	    "WHAT RFC 8461 WANTS"
+}
+
 title "The lab"
-lab_up 2>&1 | tail -1
+if ! lab_up >"$LOG/lab-up.log" 2>&1; then
+	tail -5 "$LOG/lab-up.log"
+	echo "demo: FAILED: the lab did not come up (see $LOG/lab-up.log)"
+	exit 1
+fi
+tail -1 "$LOG/lab-up.log"
 . "$LAB_DIR/env"
 echo "DNS $LAB_DNS (nsd), HTTPS $LAB_HTTPS (nginx), SMTP hosts on 127.0.20.x"
 echo "attacker.evil.test has a valid certificate for its own name."
@@ -66,42 +109,55 @@ EOF
 done
 
 demo_exim() {
+	local d r got q ok=0 BAD=
 	. tests/e2e/exim/lib.sh || return 1
-	title "Exim 4.96 with mtasts.so"
-	if ! exim_setup >"$LOG/exim-setup.log" 2>&1; then
-		echo "  Exim could not be set up: see $LOG/exim-setup.log"
+	exim_setup >"$LOG/exim-setup.log" 2>&1 || ok=1
+	title "Exim $(exim_version || echo '(version unknown)') with mtasts.so"
+	if [ $ok != 0 ]; then
+		tail -3 "$LOG/exim-setup.log" | sed 's/^/  /'
+		failed "Exim did not start (see $LOG/exim-setup.log)"
 		return 1
 	fi
 	exim_reset
 	lab_smtp_clear
 	for d in $DOMAINS; do
-		exim_send "demo-exim@$d.test"
+		exim_send "demo-exim@$d.test" ||
+		    echo "  exim did not take the message for $d.test"
 	done
 	exim_runq
-	printf '  %-26s %-46s %s\n' DOMAIN "WHAT HAPPENED" "WHAT RFC 8461 WANTS"
+	table_head
 	for d in $DOMAINS; do
 		r="demo-exim@$d.test"
+		q=no
 		if exim_queued "$r"; then
 			got="deferred, still queued"
-		else
+			q=yes
+		elif [ -n "$(lab_smtp_where "$r")" ]; then
 			got="delivered to $(where "$r")"
+		else
+			got="lost: neither delivered nor queued"
 		fi
-		printf '  %-26s %-46s %s\n' "$d.test" "$got" "$(want "$d")"
+		row "$d" "$got" "$r" $q
 	done
 	echo
 	echo "  Exim's log says why (mtasts lines):"
 	exim_log | grep -o 'mtasts: .*' | cut -c1-150 | sort -u | head -12 |
 	    sed 's/^/    /'
+	[ -z "$BAD" ] && return 0
+	failed "Exim: not as RFC 8461 wants:$BAD (see $EXIM_DIR/log)"
+	return 1
 }
 
 # DIR DOMAIN...: one smtpd, one message to each DOMAIN, wait
-# (30 s at most) until every domain that should get its mail has it.
+# (30 s at most) until every domain that should get its mail has it;
+# DIR/queue.txt is smtpd's queue before it stops.
 smtpd_round() {
 	local d=$1 r i pending
 	shift
 	if ! smtpd_case "$d" >>"$LOG/smtpd-setup.log" 2>&1 ||
 	    ! smtpd_start "$d" >>"$LOG/smtpd-setup.log" 2>&1; then
-		echo "  OpenSMTPD could not be started: see $LOG/smtpd-setup.log"
+		tail -3 "$LOG/smtpd-setup.log" | sed 's/^/  /'
+		failed "OpenSMTPD did not start (see $LOG/smtpd-setup.log)"
 		return 1
 	fi
 	for r in "$@"; do
@@ -110,26 +166,30 @@ smtpd_round() {
 	for i in $(seq 1 60); do
 		pending=0
 		for r in "$@"; do
-			case $(want "$r") in
-			delivered*) [ -n "$(lab_smtp_where "demo-smtpd@$r.test")" ] ||
+			case $(expect "$r") in
+			deliver*) [ -n "$(lab_smtp_where "demo-smtpd@$r.test")" ] ||
 			    pending=1 ;;
 			esac
 		done
 		[ $pending = 0 ] && break
 		sleep 0.5
 	done
+	smtpd_ctl "$d" show queue >"$d/queue.txt" 2>&1
 	grep -o 'filter-mtasts: .*' "$d/smtpd.log" | grep -v 'debug' |
 	    cut -c1-150 >>"$LOG/smtpd-filter.log"
 	smtpd_stop "$d"
 }
 
 demo_opensmtpd() {
-	local r got enforce= other=
+	local r got q ok=0 enforce= other= BAD=
 	SMTPD_REPO=$REPO FILTER=$REPO/$BUILD/filter-mtasts
 	. tests/e2e/opensmtpd/smtpd.sh || return 1
-	title "OpenSMTPD 6.8 with filter-mtasts"
-	if ! smtpd_unpack >"$LOG/smtpd-setup.log" 2>&1; then
-		echo "  OpenSMTPD could not be set up: see $LOG/smtpd-setup.log"
+	smtpd_unpack >"$LOG/smtpd-setup.log" 2>&1 || ok=1
+	title "OpenSMTPD $(smtpd_version | grep . || echo '(version unknown)')" \
+	    "with filter-mtasts"
+	if [ $ok != 0 ]; then
+		tail -3 "$LOG/smtpd-setup.log" | sed 's/^/  /'
+		failed "OpenSMTPD could not be set up (see $LOG/smtpd-setup.log)"
 		return 1
 	fi
 	lab_smtp_clear
@@ -144,24 +204,38 @@ demo_opensmtpd() {
 	done
 	smtpd_round "$LOG/smtpd-enforce" $enforce || return 1
 	smtpd_round "$LOG/smtpd-other" $other || return 1
-	printf '  %-26s %-46s %s\n' DOMAIN "WHAT HAPPENED" "WHAT RFC 8461 WANTS"
+	table_head
 	for r in $DOMAINS; do
+		q=no
 		if grep -q '451 4.7.5' "$LOG/smtpd-send-$r.txt"; then
 			got="refused at RCPT TO: 451 4.7.5"
+			q=yes	# the sender keeps it
 		elif [ -n "$(lab_smtp_where "demo-smtpd@$r.test")" ]; then
 			got="delivered to $(where "demo-smtpd@$r.test")"
-		else
+		elif cat "$LOG"/smtpd-*/queue.txt 2>/dev/null |
+		    grep -q "|demo-smtpd@$r.test|"; then
 			got="accepted, deferred, still queued"
+			q=yes
+		else
+			got="lost: neither delivered nor queued"
 		fi
-		printf '  %-26s %-46s %s\n' "$r.test" "$got" "$(want "$r")"
+		row "$r" "$got" "demo-smtpd@$r.test" $q
 	done
 	echo
 	echo "  The filter's log says why:"
 	sort -u "$LOG/smtpd-filter.log" | grep -v 'delivery to' |
 	    grep -iE 'refus|451|would|testing|relayed with' | head -14 |
 	    sed 's/^/    /'
+	[ -z "$BAD" ] && return 0
+	failed "OpenSMTPD: not as RFC 8461 wants:$BAD (see $LOG/smtpd-*)"
+	return 1
 }
 
 demo_exim
 demo_opensmtpd
 echo
+if [ -n "$FAILED" ]; then
+	echo "demo: FAILED: $FAILED"
+	exit 1
+fi
+echo "demo: both MTAs ran; every case came out as RFC 8461 wants"

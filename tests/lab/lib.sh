@@ -4,8 +4,15 @@
 #
 #   LAB_NAME  network namespace name (default mtlab); two labs with
 #             different names run side by side
+#   LAB_RUN   the checkout's run folder, which the MTAs' users
+#             (Debian-exim, opensmtpd) can reach whatever the checkout's
+#             path (a clone under a mode 0700 home): default
+#             /var/tmp/mtasts-run/NAME-HASH, from the checkout's path;
+#             lab_run_mkdir makes it (0755 parents), reused across runs;
+#             "make clean" removes it, and folders of checkouts that no
+#             longer exist are removed when another one is made
 #   LAB_DIR   where everything generated lives (default
-#             REPO/build/lab/$LAB_NAME); LAB_DIR/ca keeps the test CA and
+#             $LAB_RUN/lab/$LAB_NAME); LAB_DIR/ca keeps the test CA and
 #             certificates between runs, the rest is rewritten by lab_up
 #   LAB_SRC   this folder (found by itself from bash, or from $0 when the
 #             sourcing script is under tests/; set it otherwise)
@@ -41,7 +48,10 @@ lab__find_src() {
 	return 1
 }
 lab__find_src
-LAB_DIR=${LAB_DIR:-$(cd "$LAB_SRC/../.." && pwd)/build/lab/$LAB_NAME}
+LAB_REPO=$(cd "$LAB_SRC/../.." && pwd)
+LAB_RUN_TOP=/var/tmp/mtasts-run
+LAB_RUN=${LAB_RUN:-$LAB_RUN_TOP/$(basename "$LAB_REPO" | tr -c 'A-Za-z0-9._\n-' _)-$(printf '%s' "$LAB_REPO" | sha256sum | cut -c1-12)}
+LAB_DIR=${LAB_DIR:-$LAB_RUN/lab/$LAB_NAME}
 case $LAB_DIR in
 /*) ;;
 *) LAB_DIR=$PWD/$LAB_DIR ;;
@@ -57,6 +67,86 @@ LAB_CONF=$LAB_DIR/mtasts.conf
 
 lab__msg() {
 	echo "lab[$LAB_NAME]: $*" >&2
+}
+
+# ---------------------------------------------------------------- run folder
+# What the MTAs' users must reach (the lab's CA and config, the unpacked
+# MTAs, their spools and logs, the filter they exec) lives in LAB_RUN, not
+# in the checkout: a checkout may sit under a folder only root can enter.
+
+lab__run_safe() {	# DIR: a real folder of ours, 0755, nobody else writes
+	local st
+	[ -d "$1" ] && [ ! -L "$1" ] || return 1
+	st=$(stat -c '%u %a' "$1") || return 1
+	[ "${st%% *}" = "$(id -u)" ] || return 1
+	chmod 0755 "$1"
+}
+
+lab__run_one() {	# DIR: make DIR (parent exists) or check the one there
+	mkdir -m 0755 "$1" 2>/dev/null
+	if ! lab__run_safe "$1"; then
+		lab__msg "$1 is not a folder of $(id -un) (remove it, or set" \
+		    "LAB_RUN to a folder the MTA users can reach)"
+		return 1
+	fi
+}
+
+lab__run_prune() {	# remove run folders whose checkout is gone
+	local d repo
+	for d in "$LAB_RUN_TOP"/*/; do
+		[ -f "$d/checkout" ] || continue
+		repo=$(cat "$d/checkout" 2>/dev/null) || continue
+		[ -n "$repo" ] && [ ! -e "$repo/tests/lab/lib.sh" ] &&
+		    rm -rf "${d:?}"
+	done
+	return 0
+}
+
+lab_run_mkdir() {	# [SUB...]: make LAB_RUN (and LAB_RUN/SUB), 0755
+	local s
+	case $LAB_RUN in
+	"$LAB_RUN_TOP"/*)
+		if [ ! -d "$LAB_RUN" ]; then
+			lab__run_one "$LAB_RUN_TOP" || return 1
+			lab__run_prune
+		fi ;;
+	esac
+	lab__run_one "$LAB_RUN" || return 1
+	[ -f "$LAB_RUN/checkout" ] ||
+	    echo "$LAB_REPO" >"$LAB_RUN/checkout" || return 1
+	for s in "$@"; do
+		mkdir -p -m 0755 "$LAB_RUN/$s" || return 1
+	done
+}
+
+lab_run_clean() {	# remove LAB_RUN, unless a lab in it is up
+	local d up=
+	[ -d "$LAB_RUN" ] || return 0
+	for d in "$LAB_RUN"/lab/*/; do
+		[ -d "$d" ] || continue
+		if lab__alive "$d/labd.pid" || lab__alive "$d/dns/nsd.pid" ||
+		    lab__alive "$d/nginx/nginx.pid"; then
+			up="$up $(basename "$d")"
+		fi
+	done
+	if [ -n "$up" ]; then
+		lab__msg "labs still up in $LAB_RUN:$up (LAB_NAME=NAME" \
+		    "tests/lab/lab.sh down); not removed"
+		return 1
+	fi
+	rm -rf "${LAB_RUN:?}"
+}
+
+lab_run_file() {	# FILE DIR: copy FILE into DIR (in LAB_RUN); print it
+	local to=$2/$(basename "$1")
+	cmp -s "$1" "$to" 2>/dev/null && { echo "$to"; return 0; }
+	install -m 0755 "$1" "$to.tmp" && mv -f "$to.tmp" "$to" || return 1
+	echo "$to"
+}
+
+lab_reaches() {	# USER PATH [r|w|x]: can USER reach PATH (default r)?
+	setpriv --reuid="$1" --regid="$(id -g "$1")" --init-groups \
+	    test -"${3:-r}" "$2" 2>/dev/null
 }
 
 lab__ms() {	# milliseconds since the epoch
@@ -529,7 +619,8 @@ lab_up() {	# (re)start the lab in its initial state
 	t0=$(lab__ms)
 	lab__need_tools || return 1
 	lab_down >/dev/null 2>&1
-	mkdir -p "$LAB_DIR" || return 1
+	lab_run_mkdir lab || return 1
+	mkdir -p -m 0755 "$LAB_DIR" || return 1
 	for dir in smtp reports logs www dns nginx; do
 		rm -rf "${LAB_DIR:?}/$dir"
 	done

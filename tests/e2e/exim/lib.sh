@@ -5,7 +5,9 @@
 #   exim_setup      unpack Exim (download the .debs once into
 #                   build/exim-debs), make the Debian-exim user and group
 #                   when missing, make spool/log folders, copy mtasts.so
-#                   and mtasts-net.so
+#                   and mtasts-net.so; fails when Debian-exim cannot reach
+#                   them (exim_reachable says which)
+#   exim_version    the version the exim binary reports (exim -bV)
 #   exim_engine_conf [LINE...]  the engine's mtasts.conf: the lab's, with
 #                   a store Debian-exim can write, plus LINEs
 #   exim_reset      empty queue, retry hints, logs, store; forget mail
@@ -22,8 +24,12 @@
 #   exim_queued RCPT  is RCPT still queued?
 #   exim_log, exim_paniclog, exim_log_has ERE
 #
-# BUILD (default build) is the build folder with mtasts.so; Exim is
-# unpacked into $BUILD/exim-root and runs in $BUILD/exim-e2e/$LAB_NAME.
+# BUILD (default build) is the build folder with mtasts.so. Exim is
+# unpacked into $LAB_RUN/exim-root and runs in $LAB_RUN/exim-e2e/$LAB_NAME
+# (LAB_RUN: the checkout's run folder, see tests/lab/lib.sh), which
+# Debian-exim can reach wherever the checkout is; mtasts.so is copied
+# there. EXIM_BIN may name another exim binary (the demo's own test
+# points it to a broken one).
 #
 # Exim's own stderr (panic messages) goes to $EXIM_DIR/stderr.log.
 # Never installs Exim: it runs from $EXIM_ROOT with -C $EXIM_DIR/exim.conf.
@@ -34,9 +40,9 @@ EXIM_REPO=${EXIM_REPO:-$(cd "$LAB_SRC/../.." && pwd)}
 EXIM_BUILD=${EXIM_BUILD:-$EXIM_REPO/${BUILD:-build}}
 EXIM_SO=${EXIM_SO:-$EXIM_BUILD/mtasts.so}
 EXIM_DEBS=${EXIM_DEBS:-$EXIM_REPO/build/exim-debs}
-EXIM_ROOT=${EXIM_ROOT:-$EXIM_BUILD/exim-root}
-EXIM_DIR=${EXIM_DIR:-$EXIM_BUILD/exim-e2e/$LAB_NAME}
-EXIM_BIN=$EXIM_ROOT/usr/sbin/exim4
+EXIM_ROOT=${EXIM_ROOT:-$LAB_RUN/exim-root}
+EXIM_DIR=${EXIM_DIR:-$LAB_RUN/exim-e2e/$LAB_NAME}
+EXIM_BIN=${EXIM_BIN:-$EXIM_ROOT/usr/sbin/exim4}
 EXIM_CONF=$EXIM_DIR/exim.conf
 EXIM_USER=Debian-exim
 EXIM_E2E=$EXIM_REPO/tests/e2e/exim
@@ -49,6 +55,7 @@ exim__msg() {
 exim_unpack() {
 	local p missing
 	[ -x "$EXIM_BIN" ] && return 0
+	lab_run_mkdir || return 1
 	mkdir -p "$EXIM_DEBS" "$EXIM_ROOT" || return 1
 	for p in exim4-daemon-heavy exim4-base exim4-config; do
 		ls "$EXIM_DEBS/${p}_"*.deb >/dev/null 2>&1 && continue
@@ -82,18 +89,38 @@ exim_setup() {
 		exim__msg "no $EXIM_SO (make BUILD=build-exim build-exim/mtasts.so)"
 		return 1
 	fi
+	lab_run_mkdir exim-e2e || return 1
+	mkdir -p -m 0755 "$EXIM_DIR" || return 1
 	mkdir -p "$EXIM_DIR/spool" "$EXIM_DIR/log" "$EXIM_DIR/store" || return 1
 	chown "$EXIM_USER:$EXIM_USER" "$EXIM_DIR/spool" "$EXIM_DIR/log" \
 	    "$EXIM_DIR/store" || return 1
-	# Debian-exim must reach the .so and the store through these folders
-	chmod 755 "$EXIM_BUILD" "$EXIM_BUILD/exim-e2e" "$EXIM_DIR" 2>/dev/null
 	install -m 0644 "$EXIM_SO" "$EXIM_DIR/mtasts.so" || return 1
 	# the DNS and HTTPS half, loaded by mtasts.so from its own folder
 	install -m 0644 "$(dirname "$EXIM_SO")/mtasts-net.so" \
 	    "$EXIM_DIR/mtasts-net.so" || return 1
 	exim_dkim_key || return 1
 	exim_write_conf || return 1
-	exim_engine_conf
+	exim_engine_conf || return 1
+	exim_reachable
+}
+
+exim_reachable() {	# can Debian-exim reach what it needs? Says what not.
+	local p bad=
+	for p in "$EXIM_BIN:x" "$EXIM_CONF:r" "$EXIM_DIR/mtasts.so:r" \
+	    "$EXIM_DIR/mtasts.conf:r" "$EXIM_DIR/log:w" "$EXIM_DIR/spool:w" \
+	    "$EXIM_DIR/store:w" "$LAB_CA:r"; do
+		lab_reaches "$EXIM_USER" "${p%:*}" "${p##*:}" ||
+		    bad="$bad ${p%:*}"
+	done
+	[ -z "$bad" ] && return 0
+	exim__msg "$EXIM_USER cannot reach:$bad (set LAB_RUN to a folder" \
+	    "it can reach)"
+	return 1
+}
+
+exim_version() {	# the version of the exim binary, as it says it
+	"$EXIM_BIN" -C /dev/null -bV 2>/dev/null |
+	    sed -n 's/^Exim version \([^ ]*\).*/\1/p'
 }
 
 exim_dkim_key() {	# the DKIM key of report mail, readable by Debian-exim

@@ -5,9 +5,16 @@
 # inside the lab's network namespace) with private folders bind-mounted
 # over its compiled-in spool, chroot and control-socket paths.
 #
-#   SMTPD_ROOT   where the .deb is unpacked (default build/opensmtpd/root)
+#   SMTPD_ROOT   where the .deb is unpacked (default
+#                $LAB_RUN/opensmtpd/root: the checkout's run folder, which
+#                opensmtpd can reach wherever the checkout is)
+#   SMTPD_DEBS   where the .deb is downloaded once (build/opensmtpd/debs)
+#   SMTPD_BIN    the smtpd binary (default SMTPD_ROOT/usr/sbin/smtpd; the
+#                demo's own test points it to a broken one)
 #   SMTPD_ADDR   the address smtpd listens on (added to the lab's lo)
-#   FILTER       the filter-mtasts binary (default build/filter-mtasts)
+#   FILTER       the filter-mtasts binary (default build/filter-mtasts);
+#                smtpd_case copies it into the case folder, which must be
+#                one opensmtpd can reach (under LAB_RUN or /tmp)
 #   SMTPD_SUBMITTER  report_submitter of the engine config (TLS-RPT)
 #
 # Machine changes, made once and only when missing (the Debian package's
@@ -16,7 +23,9 @@
 # /var/lib/opensmtpd/empty.
 
 SMTPD_REPO=${SMTPD_REPO:-$(pwd)}
-SMTPD_ROOT=${SMTPD_ROOT:-$SMTPD_REPO/build/opensmtpd/root}
+SMTPD_ROOT=${SMTPD_ROOT:-$LAB_RUN/opensmtpd/root}
+SMTPD_BIN=${SMTPD_BIN:-$SMTPD_ROOT/usr/sbin/smtpd}
+SMTPD_DEBS=${SMTPD_DEBS:-$SMTPD_REPO/build/opensmtpd/debs}
 SMTPD_ADDR=${SMTPD_ADDR:-127.0.40.1}
 SMTPD_HELO=${SMTPD_HELO:-mta.sender.test}
 SMTPD_SUBMITTER=${SMTPD_SUBMITTER:-mx.sender.test}
@@ -30,7 +39,8 @@ smtpd__msg() {
 smtpd_unpack() {	# unpack opensmtpd's .deb once; users, setgid smtpctl
 	local debs g
 	if [ ! -x "$SMTPD_ROOT/usr/sbin/smtpd" ]; then
-		debs=$(dirname "$SMTPD_ROOT")/debs
+		lab_run_mkdir || return 1
+		debs=$SMTPD_DEBS
 		mkdir -p "$debs" "$SMTPD_ROOT" || return 1
 		(cd "$debs" && apt-get download opensmtpd) >/dev/null 2>&1 ||
 		    { smtpd__msg "apt-get download opensmtpd failed"; return 1; }
@@ -67,7 +77,7 @@ smtpd_unpack_dkimsign() {
 # DIR [EXTRA-FILTER-ARGS]: a fresh case folder with smtpd.conf, the
 # engine config (lab config, private store) and an empty routing table.
 smtpd_case() {
-	local d=$1
+	local d=$1 f
 	shift
 	rm -rf "$d"
 	mkdir -p "$d/spool" "$d/empty" "$d/run" "$d/mtasts" "$d/reports" ||
@@ -85,12 +95,18 @@ EOM
 	    printf '%s\n' "$SMTPD_EXTRA_CONF" >>"$d/mtasts.conf"
 	"$FILTER" -I -t "$d/mtasts/enforce.db" || return 1
 	chown -R opensmtpd:opensmtpd "$d/mtasts"
+	f=$(lab_run_file "$FILTER" "$d") || return 1
+	if ! lab_reaches opensmtpd "$f" x; then
+		smtpd__msg "opensmtpd cannot run $f (put the case folder" \
+		    "under LAB_RUN or /tmp)"
+		return 1
+	fi
 	cat >"$d/smtpd.conf" <<EOC
 # filter-mtasts end-to-end case
 table mtasts_enforce db:$d/mtasts/enforce.db
 ca "$SMTPD_HELO" cert "$LAB_CA"
 
-filter "mtasts" proc-exec "$FILTER -v -r ${SMTPD_REFRESH:-600} -c $d/mtasts.conf -t $d/mtasts/enforce.db $*"
+filter "mtasts" proc-exec "$f -v -r ${SMTPD_REFRESH:-600} -c $d/mtasts.conf -t $d/mtasts/enforce.db $*"
 
 listen on $SMTPD_ADDR filter "mtasts"
 
@@ -108,13 +124,13 @@ smtpd_start() {
 	local d=$1 n
 	lab_add_addr "$SMTPD_ADDR" || return 1
 	lab_exec unshare -m --propagation private sh -c '
-		d=$1 root=$2
+		d=$1 bin=$2
 		mount --bind "$d/spool" /var/spool/smtpd &&
 		mount --bind "$d/empty" /var/lib/opensmtpd/empty &&
 		mount --bind "$d/run" /run || exit 1
 		echo $$ >"$d/smtpd.pid"
-		exec "$root/usr/sbin/smtpd" -d -f "$d/smtpd.conf"
-	    ' sh "$d" "$SMTPD_ROOT" >"$d/smtpd.log" 2>&1 </dev/null &
+		exec "$bin" -d -f "$d/smtpd.conf"
+	    ' sh "$d" "$SMTPD_BIN" >"$d/smtpd.log" 2>&1 </dev/null &
 	n=100
 	while [ $n -gt 0 ]; do
 		if lab_exec ss -Hlnt src "$SMTPD_ADDR:25" | grep -q .; then
@@ -130,6 +146,10 @@ smtpd_start() {
 	smtpd__msg "smtpd did not start"
 	tail -20 "$d/smtpd.log" >&2
 	return 1
+}
+
+smtpd_version() {	# the version smtpd reports (smtpd -h: "version: ...")
+	"$SMTPD_BIN" -h 2>&1 | sed -n 's/^version: OpenSMTPD \(.*\)/\1/p'
 }
 
 smtpd_alive() {	# DIR
