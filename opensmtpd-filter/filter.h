@@ -49,11 +49,13 @@ void	smtpout_on_report(const struct proto_line *l);
 int	smtpout_is_report_sender(const char *addr);
 /* A domain with a policy was accepted at RCPT TO with this MX set:
  * remember it (and the MX addresses) to attribute smtp-out sessions. */
-void	smtpout_expect(const char *domain, const struct mtasts_policy *p,
-	    int enforce, char **hosts, size_t n);
-/* The filter refused domain at RCPT TO: its MX set is outside policy p. */
-void	smtpout_refused(const char *domain, const struct mtasts_policy *p,
-	    char **hosts, size_t n);
+void	smtpout_expect(const char *domain, int enforce, char **hosts,
+	    size_t n);
+/* The filter refused domain at RCPT TO because of MX host mx, on which
+ * the core gave verdict v (its result and detail are recorded); mx and v
+ * NULL: the domain has no MX host at all. */
+void	smtpout_refused(const char *domain, const char *mx,
+	    const struct mtasts_mx_verdict *v);
 /* Forgets sessions and domains; after mtasts_ctx_close(), which answers
  * the lookups that point into them. */
 void	smtpout_close(void);

@@ -19,6 +19,10 @@
  * delivered despite TLS failures; smtpd.conf routes it around the TLS
  * action.
  *
+ * Whether an MX host matches the policy, and the TLS-RPT result and
+ * detail of one that does not, is the core's verdict (mtasts_mx_verdict());
+ * this file only counts the verdicts over the set and acts on them.
+ *
  * MX sets come from mxcache.c when an answer for the domain is less than
  * 60 s old, from DNS otherwise.
  *
@@ -42,6 +46,14 @@
 #define REPLY_MAX	500	/* an SMTP reply line is at most 512 octets */
 #define HOSTS_MAX	400	/* text of the MX set in a log line */
 #define HOSTS_MORE	32	/* room kept for ", ... and N more" */
+
+/* The core's verdicts on a domain's MX set. */
+struct mxset {
+	size_t			 outside;	/* hosts matching no pattern */
+	const char		*first;		/* the first of them, or NULL */
+	struct mtasts_mx_verdict v;		/* the core's verdict on it */
+	char			 text[HOSTS_MAX]; /* the set, for the log */
+};
 
 struct rcpt {
 	uint64_t		 reqid;		/* smtp-in session */
@@ -68,8 +80,12 @@ static void	 rcpt_on_mx(void *, int, char **, size_t);
 static void	 rcpt_on_mx_dns(void *, int, char **, size_t);
 static void	 rcpt_enforce(struct rcpt *, int, char **, size_t);
 static void	 rcpt_testing(struct rcpt *, int, char **, size_t);
-static size_t	 rcpt_hosts(const struct rcpt *, char **, size_t, char *,
-		    size_t);
+static void	 rcpt_hosts(const struct rcpt *, char **, size_t,
+		    struct mxset *);
+static void	 rcpt_verdict(const struct rcpt *, const char *,
+		    struct mtasts_mx_verdict *);
+static int	 rcpt_enforce_outside(struct rcpt *, size_t,
+		    const struct mxset *);
 static void	 rcpt_proceed(struct rcpt *);
 static void	 rcpt_reject(struct rcpt *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
@@ -287,46 +303,116 @@ rcpt_on_mx(void *arg, int err, char **hosts, size_t n)
 }
 
 /*
- * Counts the hosts that match a pattern, over the whole MX set, and
- * writes the set with a mark on each host that matches none into buf.
- * The text is only for the log and the reply: when buf is full it ends
- * with "... and N more" and the count goes on.
+ * The core's verdict on MX host mx (dane: smtpd does not do it). It
+ * cannot fail for a host name; if it did, the host is taken as outside
+ * the policy and refused (fail closed).
  */
-static size_t
-rcpt_hosts(const struct rcpt *r, char **hosts, size_t n, char *buf,
-    size_t bufsz)
+static void
+rcpt_verdict(const struct rcpt *r, const char *mx,
+    struct mtasts_mx_verdict *v)
 {
-	size_t	i, good = 0, len = 0, shown = 0;
-	int	match, k;
+	if (mtasts_mx_verdict(&r->ans, mx, 0, v) == MTASTS_OK)
+		return;
+	memset(v, 0, sizeof(*v));
+	v->verdict = MTASTS_MX_REFUSE;
+	v->refuse = 1;
+	v->result = MTASTS_RESULT_VALIDATION_FAILURE;
+	snprintf(v->detail, sizeof(v->detail), "no verdict on MX host %s",
+	    mx);
+}
 
-	buf[0] = '\0';
+/*
+ * Asks the core about every host of the set, counts those outside the
+ * policy's patterns and keeps the verdict on the first of them. The set
+ * is written with a mark on each host outside into s->text, only for
+ * the log and the reply: when it is full it ends with "... and N more"
+ * and the count goes on.
+ */
+static void
+rcpt_hosts(const struct rcpt *r, char **hosts, size_t n, struct mxset *s)
+{
+	struct mtasts_mx_verdict	 v;
+	size_t				 i, len = 0, shown = 0;
+	int				 k;
+
+	memset(s, 0, sizeof(*s));
 	for (i = 0; i < n; i++) {
-		match = r->ans.policy != NULL &&
-		    mtasts_policy_match(r->ans.policy, hosts[i]) == 1;
-		good += match;
+		rcpt_verdict(r, hosts[i], &v);
+		if (v.match == 0 && s->outside++ == 0) {
+			s->first = hosts[i];
+			s->v = v;
+		}
 		if (shown < i)
 			continue;	/* the text is full */
-		k = snprintf(buf + len, bufsz - len, "%s%s%s", i ? ", " : "",
-		    hosts[i], match ? "" : " (no match)");
-		if (k >= 0 && (size_t)k < bufsz - len - HOSTS_MORE) {
+		k = snprintf(s->text + len, sizeof(s->text) - len, "%s%s%s",
+		    i ? ", " : "", hosts[i], v.match == 0 ? " (no match)" : "");
+		if (k >= 0 && (size_t)k < sizeof(s->text) - len - HOSTS_MORE) {
 			len += (size_t)k;
 			shown++;
 		} else
-			buf[len] = '\0';
+			s->text[len] = '\0';
 	}
 	if (shown < n)
-		snprintf(buf + len, bufsz - len, "%s... and %zu more",
-		    shown ? ", " : "", n - shown);
-	return good;
+		snprintf(s->text + len, sizeof(s->text) - len,
+		    "%s... and %zu more", shown ? ", " : "", n - shown);
+	if (n == 0)
+		snprintf(s->text, sizeof(s->text), "none");
+}
+
+/*
+ * Enforce, and some hosts are outside the policy (or there are none):
+ * refuses (or, log-only, logs) and returns 1; 0 when the set may be
+ * routed (every host matches, or -M accepts a mixed set).
+ */
+static int
+rcpt_enforce_outside(struct rcpt *r, size_t n, const struct mxset *s)
+{
+	int	refuse = n == 0 ? !r->ans.log_only : s->v.refuse;
+
+	if (n > 0 && s->outside == 0)
+		return 0;
+	if (n > 0 && s->outside < n && filter.allow_mixed) {
+		filter_log(MTASTS_LOG_WARN, "%s: enforce: %zu of %zu MX hosts "
+		    "match no pattern; accepted because of -M: smtpd may "
+		    "deliver to them if their certificate is valid; MX: %s; "
+		    "%s", r->domain, s->outside, n, s->text, s->v.detail);
+		return 0;
+	}
+	if (!refuse) {
+		if (s->outside == n)
+			filter_log(MTASTS_LOG_WARN, "%s: log-only: would refuse"
+			    " (enforce): no MX host matches the policy's mx "
+			    "patterns; MX: %s%s%s", r->domain, s->text,
+			    n ? "; " : "", s->v.detail);
+		else
+			filter_log(MTASTS_LOG_WARN, "%s: log-only: would refuse"
+			    " (enforce): %zu of %zu MX hosts match no pattern "
+			    "and smtpd cannot be kept from them; MX: %s; %s",
+			    r->domain, s->outside, n, s->text, s->v.detail);
+		rcpt_table_sync(r->domain, 0);
+		rcpt_proceed(r);
+		return 1;
+	}
+	smtpout_refused(r->domain, s->first, n ? &s->v : NULL);
+	if (s->outside == n)
+		rcpt_reject(r, "451 4.7.5 MTA-STS: no MX host of %s matches "
+		    "its enforce policy (MX: %s); the domain's owner must fix"
+		    " its MX records or its mta-sts.txt; mail is held",
+		    r->domain, s->text);
+	else	/* smtpd would also use the hosts outside: fail closed */
+		rcpt_reject(r, "451 4.7.5 MTA-STS: %zu of %zu MX hosts of %s "
+		    "match no pattern of its enforce policy and this MTA "
+		    "cannot exclude them at delivery (MX: %s); the domain's "
+		    "owner must fix its MX records or its mta-sts.txt; mail "
+		    "is held", s->outside, n, r->domain, s->text);
+	return 1;
 }
 
 static void
 rcpt_enforce(struct rcpt *r, int err, char **hosts, size_t n)
 {
-	char	set[HOSTS_MAX];
-	size_t	good;
+	struct mxset	s;
 
-	good = err == MTASTS_OK ? rcpt_hosts(r, hosts, n, set, sizeof(set)) : 0;
 	if (err != MTASTS_OK) {
 		if (r->ans.log_only) {
 			filter_log(MTASTS_LOG_WARN, "%s: log-only: would refuse"
@@ -339,45 +425,12 @@ rcpt_enforce(struct rcpt *r, int err, char **hosts, size_t n)
 		    "later", r->domain, mtasts_strerror(err));
 		return;
 	}
-	if (good == 0) {
-		if (r->ans.log_only) {
-			filter_log(MTASTS_LOG_WARN, "%s: log-only: would refuse"
-			    " (enforce): no MX host matches the policy's mx "
-			    "patterns; MX: %s", r->domain, n ? set : "none");
-			goto proceed;
-		}
-		smtpout_refused(r->domain, r->ans.policy, hosts, n);
-		rcpt_reject(r, "451 4.7.5 MTA-STS: no MX host of %s matches "
-		    "its enforce policy (MX: %s); the domain's owner must fix"
-		    " its MX records or its mta-sts.txt; mail is held",
-		    r->domain, n ? set : "none");
+	rcpt_hosts(r, hosts, n, &s);
+	if (rcpt_enforce_outside(r, n, &s))
 		return;
-	}
-	if (good < n && !filter.allow_mixed) {
-		/* smtpd would also use the non-matching hosts: fail closed */
-		if (r->ans.log_only) {
-			filter_log(MTASTS_LOG_WARN, "%s: log-only: would refuse"
-			    " (enforce): %zu of %zu MX hosts match no pattern "
-			    "and smtpd cannot be kept from them; MX: %s",
-			    r->domain, n - good, n, set);
-			goto proceed;
-		}
-		smtpout_refused(r->domain, r->ans.policy, hosts, n);
-		rcpt_reject(r, "451 4.7.5 MTA-STS: %zu of %zu MX hosts of %s "
-		    "match no pattern of its enforce policy and this MTA "
-		    "cannot exclude them at delivery (MX: %s); the domain's "
-		    "owner must fix its MX records or its mta-sts.txt; mail "
-		    "is held", n - good, n, r->domain, set);
-		return;
-	}
-	if (good < n)
-		filter_log(MTASTS_LOG_WARN, "%s: enforce: %zu of %zu MX hosts "
-		    "match no pattern; accepted because of -M: smtpd may "
-		    "deliver to them if their certificate is valid; MX: %s",
-		    r->domain, n - good, n, set);
 	if (r->ans.log_only) {
 		filter_log(MTASTS_LOG_INFO, "%s: log-only: enforce policy "
-		    "would require TLS to %s; not routed", r->domain, set);
+		    "would require TLS to %s; not routed", r->domain, s.text);
 		goto proceed;
 	}
 	if (rcpt_table_sync(r->domain, 1) == -1) {
@@ -388,34 +441,40 @@ rcpt_enforce(struct rcpt *r, int err, char **hosts, size_t n)
 	}
 	filter_log(MTASTS_LOG_INFO, "%s: enforce (%s): relayed with "
 	    "mandatory verified TLS; MX: %s", r->domain,
-	    mtasts_source_name(r->ans.source), set);
-	smtpout_expect(r->domain, r->ans.policy, 1, hosts, n);
+	    mtasts_source_name(r->ans.source), s.text);
+	smtpout_expect(r->domain, 1, hosts, n);
+	rcpt_proceed(r);
+	return;
 proceed:
-	if (r->ans.log_only)
-		rcpt_table_sync(r->domain, 0);
+	rcpt_table_sync(r->domain, 0);
 	rcpt_proceed(r);
 }
 
 static void
 rcpt_testing(struct rcpt *r, int err, char **hosts, size_t n)
 {
-	char	set[HOSTS_MAX];
-	size_t	good;
+	struct mxset	s;
 
 	rcpt_table_sync(r->domain, 0);
 	if (err == MTASTS_OK)
-		smtpout_expect(r->domain, r->ans.policy, 0, hosts, n);
-	if (err != MTASTS_OK)
+		smtpout_expect(r->domain, 0, hosts, n);
+	if (err != MTASTS_OK) {
 		filter_log(MTASTS_LOG_WARN, "%s: testing: cannot look up its "
 		    "MX hosts (%s); delivering", r->domain,
 		    mtasts_strerror(err));
-	else if ((good = rcpt_hosts(r, hosts, n, set, sizeof(set))) < n)
+		rcpt_proceed(r);
+		return;
+	}
+	rcpt_hosts(r, hosts, n, &s);
+	if (s.outside > 0)
 		filter_log(MTASTS_LOG_WARN, "%s: testing: %zu of %zu MX hosts"
 		    " match no pattern and would be refused under enforce; "
-		    "delivering; MX: %s", r->domain, n - good, n, set);
+		    "delivering; MX: %s; %s", r->domain, s.outside, n, s.text,
+		    s.v.detail);
 	else
 		filter_log(MTASTS_LOG_INFO, "%s: testing: MX hosts match; "
-		    "delivering, TLS not required; MX: %s", r->domain, set);
+		    "delivering, TLS not required; MX: %s", r->domain,
+		    n ? s.text : "");
 	rcpt_proceed(r);
 }
 

@@ -7,9 +7,13 @@
  * holds the MX address, its TLS parameters, the envelope sender and the
  * recipient domains. At link-disconnect:
  *	report mail (sender MTASTS_REPORT_SENDER): nothing is recorded;
- *	recipients were sent, TLS: success (or validation-failure when the
- *	    MX host matches no pattern of a testing policy);
- *	recipients were sent, no TLS: starttls-not-supported;
+ *	recipients were sent: the core's session verdict
+ *	    (mtasts_session_verdict()) on the MX host under the domain's
+ *	    answer, over TLS or in clear: success, starttls-not-supported,
+ *	    or validation-failure with the core's detail when the host
+ *	    matches no pattern of the policy. smtpd reports nothing about
+ *	    certificate checks, so TLS that carried a transaction counts as
+ *	    verified (under "relay tls" smtpd did verify it);
  *	no transaction: the session is matched by its MX address to an
  *	    enforce domain accepted at RCPT TO (smtpd relays those with
  *	    "relay tls"): a failed TLS negotiation is validation-failure
@@ -22,7 +26,9 @@
  * certificate; 7.6 reports no link-tls at all when the check fails, so
  * the STARTTLS answer is what both have in common.
  * The policy type comes from resolving the domain (the cache answers):
- * sts with a policy, no-policy-found without.
+ * sts with a policy, no-policy-found without; the same answer is what
+ * the session verdict is asked under. This file matches no pattern and
+ * writes no detail about a host outside the policy: the core does both.
  *
  * The MX addresses of the domains accepted at RCPT TO are looked up
  * through the engine's resolver (mtasts_addrs_lookup_async), without
@@ -72,7 +78,6 @@ struct out {
 
 struct exp_host {
 	char		 name[MTASTS_NAME_MAX + 1];
-	int		 match;		/* matches a policy pattern */
 	char		 addr[EXP_ADDRS][ADDR_MAX];
 	size_t		 naddr;
 	time_t		 fresh_until;	/* addresses (or lookup) good till */
@@ -96,13 +101,18 @@ struct exp_q {
 	char		 name[MTASTS_NAME_MAX + 1];
 };
 
-/* One result waiting for the domain's policy type. */
+/* One result waiting for the domain's answer: its policy type and, for
+ * a session that carried a transaction, the core's verdict on it. */
 struct rec {
 	char		 domain[MTASTS_NAME_MAX + 1];
-	char		 mx[MTASTS_NAME_MAX + 1];
+	char		 mx[MTASTS_NAME_MAX + 1];	/* "" unknown */
 	char		 rip[ADDR_MAX], sip[ADDR_MAX];
 	char		 detail[512];
 	enum mtasts_result result;
+	int		 judge;		/* result and detail are the core's
+					   session verdict, made on arrival
+					   of the answer */
+	enum mtasts_tls	 tls;		/* what the session showed (judge) */
 };
 
 static struct out		*out_list;
@@ -121,13 +131,19 @@ static void		 smtpout_tlsrpt_result(const struct out *,
 static void		 smtpout_tlsrpt_orphan(const struct out *);
 static struct exp	*smtpout_exp_find(const char *);
 static struct exp	*smtpout_exp_by_addr(const char *, size_t *);
-static void		 smtpout_exp_hosts(struct exp *,
-			    const struct mtasts_policy *, char **, size_t);
+static void		 smtpout_exp_hosts(struct exp *, char **, size_t);
 static void		 smtpout_exp_resolve(struct exp *, size_t);
 static void		 smtpout_exp_on_addr(void *, int, char **, size_t);
+static struct rec	*smtpout_rec(const char *, const char *,
+			    const char *, const char *);
 static void		 smtpout_record(const char *, const char *,
 			    const char *, const char *, enum mtasts_result,
 			    const char *);
+static void		 smtpout_judge(const char *, const char *,
+			    const char *, const char *, enum mtasts_tls);
+static void		 smtpout_rec_start(struct rec *);
+static void		 smtpout_verdict(struct rec *,
+			    const struct mtasts_answer *);
 static void		 smtpout_on_policy(void *, int,
 			    struct mtasts_answer *);
 
@@ -316,15 +332,15 @@ smtpout_end(struct out *o)
 	free(o);
 }
 
-/* A session that sent recipients of domain. */
+/* A session that sent recipients of domain: the MX host is the one of
+ * the domain's MX set that has the session's address, if any. */
 static void
 smtpout_tlsrpt_result(const struct out *o, const char *domain)
 {
 	struct exp	*e;
 	const char	*mx = NULL;
-	char		 rip[ADDR_MAX], sip[ADDR_MAX], detail[512];
+	char		 rip[ADDR_MAX], sip[ADDR_MAX];
 	size_t		 h, a;
-	int		 match = 1;
 
 	smtpout_addr(rip, sizeof(rip), o->dst);
 	smtpout_addr(sip, sizeof(sip), o->src);
@@ -333,23 +349,10 @@ smtpout_tlsrpt_result(const struct out *o, const char *domain)
 			for (a = 0; a < e->host[h].naddr; a++)
 				if (strcmp(e->host[h].addr[a], rip) == 0) {
 					mx = e->host[h].name;
-					match = e->host[h].match;
 					break;
 				}
-	if (o->tls[0] == '\0') {
-		smtpout_record(domain, mx, rip, sip,
-		    MTASTS_RESULT_STARTTLS_NOT_SUPPORTED, NULL);
-		return;
-	}
-	if (!match) {
-		snprintf(detail, sizeof(detail), "MX host %s matches no mx "
-		    "pattern of the %s policy", mx, e->enforce ? "enforce" :
-		    "testing");
-		smtpout_record(domain, mx, rip, sip,
-		    MTASTS_RESULT_VALIDATION_FAILURE, detail);
-		return;
-	}
-	smtpout_record(domain, mx, rip, sip, MTASTS_RESULT_SUCCESS, NULL);
+	smtpout_judge(domain, mx, rip, sip, o->tls[0] != '\0' ?
+	    MTASTS_TLS_VERIFIED : MTASTS_TLS_NONE);
 }
 
 /*
@@ -394,56 +397,109 @@ smtpout_tlsrpt_orphan(const struct out *o)
 }
 
 void
-smtpout_refused(const char *domain, const struct mtasts_policy *p,
-    char **hosts, size_t n)
+smtpout_refused(const char *domain, const char *mx,
+    const struct mtasts_mx_verdict *v)
 {
-	char	detail[512], pats[400];
-	size_t	i, len = 0;
-	int	k;
+	char	detail[512];
 
-	pats[0] = '\0';
-	for (i = 0; p != NULL && i < p->nmx; i++) {
-		k = snprintf(pats + len, sizeof(pats) - len, "%s%s",
-		    i ? ", " : "", p->mx[i]);
-		if (k < 0 || (size_t)k >= sizeof(pats) - len)
-			break;
-		len += (size_t)k;
+	if (v == NULL) {
+		smtpout_record(domain, NULL, NULL, NULL,
+		    MTASTS_RESULT_VALIDATION_FAILURE, "the domain has no MX "
+		    "host (null MX); refused at RCPT TO");
+		return;
 	}
-	for (i = 0; i < n; i++)
-		if (p == NULL || mtasts_policy_match(p, hosts[i]) != 1)
-			break;
-	snprintf(detail, sizeof(detail), "MX host %s matches none of the "
-	    "policy's mx patterns (%s); refused at RCPT TO",
-	    i < n ? hosts[i] : "(none)", pats);
-	smtpout_record(domain, i < n ? hosts[i] : NULL, NULL, NULL,
-	    MTASTS_RESULT_VALIDATION_FAILURE, detail);
+	snprintf(detail, sizeof(detail), "%s; refused at RCPT TO", v->detail);
+	smtpout_record(domain, mx, NULL, NULL, v->result, detail);
 }
 
-/* Resolves the domain's policy type, then records. */
-static void
-smtpout_record(const char *domain, const char *mx, const char *rip,
-    const char *sip, enum mtasts_result result, const char *detail)
+/* A new result for domain (mx, rip, sip may be NULL), or NULL when out
+ * of memory (logged). */
+static struct rec *
+smtpout_rec(const char *domain, const char *mx, const char *rip,
+    const char *sip)
 {
 	struct rec	*r;
-	int		 rc;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		filter_log(MTASTS_LOG_WARN, "tlsrpt: %s: out of memory; not "
 		    "recorded", domain);
-		return;
+		return NULL;
 	}
 	smtpout_copy(r->domain, sizeof(r->domain), domain);
 	smtpout_copy(r->mx, sizeof(r->mx), mx ? mx : "");
 	smtpout_copy(r->rip, sizeof(r->rip), rip ? rip : "");
 	smtpout_copy(r->sip, sizeof(r->sip), sip ? sip : "");
+	return r;
+}
+
+/* Records a result known now, once the domain's policy type is known. */
+static void
+smtpout_record(const char *domain, const char *mx, const char *rip,
+    const char *sip, enum mtasts_result result, const char *detail)
+{
+	struct rec	*r;
+
+	if ((r = smtpout_rec(domain, mx, rip, sip)) == NULL)
+		return;
 	smtpout_copy(r->detail, sizeof(r->detail), detail ? detail : "");
 	r->result = result;
-	rc = mtasts_resolve_async(filter.ctx, domain, smtpout_on_policy, r);
+	smtpout_rec_start(r);
+}
+
+/* Records the core's verdict on a session with MX host mx (NULL: not
+ * known) that showed tls, under the domain's answer. */
+static void
+smtpout_judge(const char *domain, const char *mx, const char *rip,
+    const char *sip, enum mtasts_tls tls)
+{
+	struct rec	*r;
+
+	if ((r = smtpout_rec(domain, mx, rip, sip)) == NULL)
+		return;
+	r->judge = 1;
+	r->tls = tls;
+	smtpout_rec_start(r);
+}
+
+/* Resolves the domain's policy (the cache answers), then records. */
+static void
+smtpout_rec_start(struct rec *r)
+{
+	int	rc;
+
+	rc = mtasts_resolve_async(filter.ctx, r->domain, smtpout_on_policy, r);
 	if (rc != MTASTS_OK) {
 		filter_log(MTASTS_LOG_WARN, "tlsrpt: %s: %s; not recorded",
-		    domain, mtasts_strerror(rc));
+		    r->domain, mtasts_strerror(rc));
 		free(r);
 	}
+}
+
+/*
+ * The core's verdict on r's session under ans (NULL: no answer). A host
+ * not known from RCPT TO, or no answer, leaves no patterns to judge the
+ * host by: the session alone decides, as without a policy.
+ */
+static void
+smtpout_verdict(struct rec *r, const struct mtasts_answer *ans)
+{
+	struct mtasts_answer		 none;
+	struct mtasts_session_verdict	 sv;
+
+	if (ans == NULL || r->mx[0] == '\0') {
+		memset(&none, 0, sizeof(none));
+		none.mode = MTASTS_MODE_NONE;
+		ans = &none;
+	}
+	if (mtasts_session_verdict(ans, r->mx[0] ? r->mx : r->rip, 0, r->tls,
+	    NULL, time(NULL), &sv) != MTASTS_OK) {
+		/* cannot happen: every argument is set */
+		r->result = MTASTS_RESULT_VALIDATION_FAILURE;
+		smtpout_copy(r->detail, sizeof(r->detail), "no verdict");
+		return;
+	}
+	r->result = sv.result;
+	smtpout_copy(r->detail, sizeof(r->detail), sv.detail);
 }
 
 static void
@@ -453,6 +509,8 @@ smtpout_on_policy(void *arg, int err, struct mtasts_answer *ans)
 	struct mtasts_tlsrpt_result	 res;
 	int				 rc;
 
+	if (r->judge)
+		smtpout_verdict(r, err == MTASTS_OK ? ans : NULL);
 	memset(&res, 0, sizeof(res));
 	res.domain = r->domain;
 	res.policy_type = err == MTASTS_OK && ans->policy != NULL ?
@@ -515,8 +573,7 @@ smtpout_exp_by_addr(const char *addr, size_t *hp)
  * addresses and when to look them up again), in the new order.
  */
 static void
-smtpout_exp_hosts(struct exp *e, const struct mtasts_policy *p,
-    char **hosts, size_t n)
+smtpout_exp_hosts(struct exp *e, char **hosts, size_t n)
 {
 	struct exp_host	 old[EXP_HOSTS];
 	size_t		 i, j, nold = e->nhost;
@@ -534,14 +591,11 @@ smtpout_exp_hosts(struct exp *e, const struct mtasts_policy *p,
 			smtpout_copy(e->host[i].name,
 			    sizeof(e->host[i].name), hosts[i]);
 		}
-		e->host[i].match = p != NULL &&
-		    mtasts_policy_match(p, hosts[i]) == 1;
 	}
 }
 
 void
-smtpout_expect(const char *domain, const struct mtasts_policy *p,
-    int enforce, char **hosts, size_t n)
+smtpout_expect(const char *domain, int enforce, char **hosts, size_t n)
 {
 	struct exp	*e, **pp, *old;
 	time_t		 now = time(NULL);
@@ -569,7 +623,7 @@ smtpout_expect(const char *domain, const struct mtasts_policy *p,
 	}
 	e->enforce = enforce;
 	e->when = now;
-	smtpout_exp_hosts(e, p, hosts, n);
+	smtpout_exp_hosts(e, hosts, n);
 	for (i = 0; i < e->nhost; i++)
 		if (e->host[i].fresh_until <= now) {
 			e->host[i].fresh_until = now + EXP_ADDR_TTL;

@@ -17,6 +17,10 @@
 #   must be recorded as validation-failure, and so must 6.8's stream of
 #   the same failure (protocol 0.6, with link-tls); EHLO without STARTTLS
 #   stays starttls-not-supported.
+# - What the filter says of an MX host outside the policy is the core's
+#   verdict (mtasts_mx_verdict(), mtasts_session_verdict()): its sentence
+#   in the log and in the recorded result, in clear as over TLS; an
+#   enforce override without a policy requires TLS and refuses no host.
 set -u
 cd "$(dirname "$0")/../.."
 export LAB_NAME=${LAB_NAME:-mtlab-filter-replay}
@@ -128,6 +132,55 @@ SMTPD=7.6 replay enforce-nostarttls.test 127.0.20.2 session_nostarttls
 grep -q 'tlsrpt: recorded sts starttls-not-supported for enforce-nostarttls.test (MX nostarttls.mx.test \[127.0.20.2\])' \
     "$T/filter.log"
 ok $? "7.6 stream, EHLO without STARTTLS: starttls-not-supported"
+
+# ------------------------------------------- the core's verdict on the MX
+# A testing domain whose MX host matches none of the policy's patterns:
+# the detail the filter logs and records is the core's sentence
+# (mtasts_mx_verdict()), over TLS and in clear alike.
+delivered() {	# DOMAIN MXADDR TLS(True|False)
+	drive "$PRE"'
+dom, addr, tls = sys.argv[5:8]
+print(f.smtp_in(1, "user@" + dom))
+f.wait_log("tlsrpt: %s: MX .* has 1 address" % dom)
+f.smtp_out(0x7601, fd.session_delivered(addr + ":25", "user@" + dom,
+    tls == "True"))
+f.wait_log("tlsrpt: recorded .* for %s" % dom)
+sys.exit(f.close())' "$1" "$2" "$3" >"$T/delivered.out"
+}
+OUTSIDE="MX host attacker.evil.test matches none of the policy's mx patterns (good.mx.test)"
+: >"$T/filter.log"
+delivered testing-spoof.test 127.0.20.6 True
+[ "$(cat "$T/delivered.out")" = proceed ] &&
+    grep -qF "testing-spoof.test: testing: 1 of 1 MX hosts match no pattern and would be refused under enforce; delivering; MX: attacker.evil.test (no match); $OUTSIDE" \
+    "$T/filter.log"
+ok $? "testing, MX outside the policy: accepted, the core's sentence logged"
+grep -qF "tlsrpt: recorded sts validation-failure for testing-spoof.test (MX attacker.evil.test [127.0.20.6]): $OUTSIDE" \
+    "$T/filter.log"
+ok $? "testing, MX outside the policy, over TLS: validation-failure with the core's detail"
+: >"$T/filter.log"
+delivered testing-spoof.test 127.0.20.6 False
+grep -qF "tlsrpt: recorded sts validation-failure for testing-spoof.test (MX attacker.evil.test [127.0.20.6]): $OUTSIDE" \
+    "$T/filter.log"
+ok $? "testing, MX outside the policy, in clear: validation-failure too (the core's rule)"
+: >"$T/filter.log"
+delivered testing-good.test 127.0.20.1 False
+grep -q 'tlsrpt: recorded sts starttls-not-supported for testing-good.test (MX good.mx.test \[127.0.20.1\])$' \
+    "$T/filter.log"
+ok $? "testing, MX inside the policy, in clear: starttls-not-supported"
+
+# An enforce override for a domain without a policy: the core requires
+# TLS of every MX host; no pattern to match, none refused.
+cp "$T/mtasts.conf" "$T/mtasts.conf.orig"
+echo "override nopolicy-good.test enforce" >>"$T/mtasts.conf"
+: >"$T/filter.log"
+drive "$PRE"'
+print(f.smtp_in(1, "user@nopolicy-good.test"))
+sys.exit(f.close())' >"$T/override.out"
+[ "$(cat "$T/override.out")" = proceed ] &&
+    grep -q 'nopolicy-good.test: added to the routing table' "$T/filter.log" &&
+    ! grep -q 'refused\|validation-failure' "$T/filter.log"
+ok $? "enforce override without a policy: accepted and routed to the TLS action"
+cp "$T/mtasts.conf.orig" "$T/mtasts.conf"
 
 drive "$PRE"'
 print("\n".join(f.registered)); sys.exit(f.close())' >"$T/reg.out"
