@@ -6,7 +6,7 @@
  * (mtasts_refresh(), blocking) and the filter's timer
  * (mtasts_refresh_async()) pick the same domains with it and resolve
  * each with its TXT id checked now. The CLI and the adapters reach the
- * store only through these; SQL stays in store.c.
+ * store only through these; SQL stays in store/.
  */
 #include <stdio.h>
 #include <stdlib.h>
