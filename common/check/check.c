@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "mtasts.h"
+#include "util/strv.h"
 #include "check/check_int.h"
 
 #define CHECK_TIMEOUT_MS	10000
@@ -109,7 +110,7 @@ mtasts_check(struct mtasts_ctx *ctx, const char *domain,
 static void
 check_free(struct check *c)
 {
-	dns_strv_free(c->paddrs, c->npaddrs);
+	strv_free(c->paddrs, c->npaddrs);
 	fetch_result_clear(&c->fetched);
 	mtasts_policy_free(c->policy);
 	free(c->mx);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mtasts.h"
+#include "util/strv.h"
 #include "check/check_int.h"
 
 static void	check_mx_one(struct check *, const struct dns_mx *);
@@ -112,7 +113,7 @@ check_mx_tls(struct check *c)
 		}
 		for (j = 0; j < n; j++)
 			check_mx_probe(c, c->mx[i].host, addrs[j]);
-		dns_strv_free(addrs, n);
+		strv_free(addrs, n);
 	}
 }
 

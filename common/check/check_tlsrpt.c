@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "mtasts.h"
+#include "util/strv.h"
 #include "check/check_int.h"
 
 static void	check_rua(struct check *, const char *);
@@ -48,7 +49,7 @@ check_tlsrpt(struct check *c)
 		check_text_add(&ev, "%sTXT \"%s\"", i ? "\n" : "", txt[i]);
 	rc = mtasts_tlsrpt_record_parse((const char *const *)txt, n, &rec,
 	    &diag);
-	dns_strv_free(txt, n);
+	strv_free(txt, n);
 	if (rc != MTASTS_OK) {
 		if (rc == MTASTS_ENOMEM)
 			c->err = rc;
@@ -110,7 +111,7 @@ check_rua_mailto(struct check *c, const char *uri)
 	}
 	if (rc == MTASTS_ENOTFOUND &&
 	    (rc = c->net->dns_addrs(c->dns, dom, &a, &n)) == MTASTS_OK) {
-		dns_strv_free(a, n);
+		strv_free(a, n);
 		check_emit(c, MTASTS_CHECK_TLSRPT, MTASTS_CHECK_PASS,
 		    MTASTS_RESULT_SUCCESS, uri, NULL, NULL, "rua %s: %s has "
 		    "no MX but an address (implicit MX)", uri, dom);
@@ -142,7 +143,7 @@ check_rua_https(struct check *c, const char *uri)
 		check_emit(c, MTASTS_CHECK_TLSRPT, MTASTS_CHECK_PASS,
 		    MTASTS_RESULT_SUCCESS, uri, a[0], NULL, "rua %s: %s "
 		    "resolves", uri, host);
-		dns_strv_free(a, n);
+		strv_free(a, n);
 		return;
 	}
 	if (rc == MTASTS_ENOMEM)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mtasts.h"
+#include "util/strv.h"
 #include "check/check_int.h"
 
 void
@@ -48,7 +49,7 @@ check_txt(struct check *c)
 	}
 	rc = mtasts_sts_record_parse((const char *const *)txt, n, &rec,
 	    &diag);
-	dns_strv_free(txt, n);
+	strv_free(txt, n);
 	if (rc == MTASTS_OK) {
 		c->txt_ok = 1;
 		check_emit(c, MTASTS_CHECK_TXT, MTASTS_CHECK_PASS,
