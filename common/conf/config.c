@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "util/diag.h"
+#include "util/strv.h"
 #include "conf/config.h"
 
 #define CONFIG_LINE_MAX		1024
@@ -251,9 +252,7 @@ config_free(struct config *conf)
 
 	if (conf == NULL)
 		return;
-	for (i = 0; i < conf->nforwarders; i++)
-		free(conf->forwarders[i]);
-	free(conf->forwarders);
+	strv_free(conf->forwarders, conf->nforwarders);
 	for (i = 0; i < conf->noverrides; i++)
 		free(conf->overrides[i].domain);
 	free(conf->overrides);
@@ -519,7 +518,6 @@ set_forwarder(struct config *conf, const struct config_key *k,
 	char		 addr[INET6_ADDRSTRLEN + 1];
 	unsigned char	 bin[sizeof(struct in6_addr)];
 	const char	*v = cl->word[0], *at;
-	char		**fw;
 	size_t		 alen, i;
 	unsigned	 port = 0;
 
@@ -538,15 +536,8 @@ set_forwarder(struct config *conf, const struct config_key *k,
 		if (i == 1 || at[i] != '\0' || port == 0 || port > 65535)
 			goto bad;
 	}
-	fw = reallocarray(conf->forwarders, conf->nforwarders + 1,
-	    sizeof(*fw));
-	if (fw == NULL)
-		return MTASTS_ENOMEM;
-	conf->forwarders = fw;
-	if ((fw[conf->nforwarders] = strdup(v)) == NULL)
-		return MTASTS_ENOMEM;
-	conf->nforwarders++;
-	return MTASTS_OK;
+	return strv_push(&conf->forwarders, &conf->nforwarders, NULL,
+	    strdup(v));
 bad:
 	return config_bad(cl, "is not an address", v, k->usage);
 }

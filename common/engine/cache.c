@@ -6,13 +6,14 @@
  * (mtasts_refresh(), blocking) and the filter's timer
  * (mtasts_refresh_async()) pick the same domains with it and resolve
  * each with its TXT id checked now. The CLI and the adapters reach the
- * store only through these; SQL stays in store.c.
+ * store only through these; SQL stays in store/.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "util/strv.h"
 #include "engine/cache.h"
 #include "engine/ctx.h"
 #include "engine/resolve.h"
@@ -31,8 +32,8 @@ struct refresh_arg {
 	size_t		 max;		/* collect at most, 0: no limit */
 	int		 err;		/* MTASTS_ENOMEM while collecting */
 	size_t		 n;		/* domains due */
-	size_t		 cap;
-	char		**due;
+	size_t		 cap;		/* room in due */
+	char		**due;		/* a string vector (strv.h) */
 };
 
 /* One domain of mtasts_refresh_async() in flight. */
@@ -219,11 +220,7 @@ refresh_list(struct mtasts_ctx *ctx, int all, size_t max,
 static void
 refresh_list_free(struct refresh_arg *ra)
 {
-	size_t	i;
-
-	for (i = 0; i < ra->n; i++)
-		free(ra->due[i]);
-	free(ra->due);
+	strv_free(ra->due, ra->n);
 	ra->due = NULL;
 	ra->n = ra->cap = 0;
 }
@@ -238,22 +235,15 @@ refresh_collect(void *arg, const struct store_policy *p)
 	};
 	struct refresh_arg	*ra = arg;
 	enum cache_due		 due;
-	char			**v;
 
 	due = cache_due(p, ra->now, ra->ctx->conf->check_interval, ra->all);
 	if (due == CACHE_NOT_DUE)
 		return 0;
 	if (ra->max > 0 && ra->n == ra->max)
 		return 1;
-	if (ra->n == ra->cap) {
-		ra->cap = ra->cap ? ra->cap * 2 : 64;
-		if ((v = realloc(ra->due, ra->cap * sizeof(*v))) == NULL)
-			goto nomem;
-		ra->due = v;
-	}
-	if ((ra->due[ra->n] = strdup(p->domain)) == NULL)
+	if (strv_push(&ra->due, &ra->n, &ra->cap, strdup(p->domain)) !=
+	    MTASTS_OK)
 		goto nomem;
-	ra->n++;
 	log_debug(&ra->ctx->log, "%s: refresh: %s", p->domain, why[due]);
 	return 0;
 nomem:

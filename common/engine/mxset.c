@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/strv.h"
 #include "engine/ctx.h"
 
 struct mxq {
@@ -82,13 +83,7 @@ mtasts_mx_lookup(struct mtasts_ctx *ctx, const char *domain, char ***hosts,
 void
 mtasts_mx_free(char **hosts, size_t n)
 {
-	size_t	i;
-
-	if (hosts == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free(hosts[i]);
-	free(hosts);
+	strv_free(hosts, n);
 }
 
 int

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "util/diag.h"
+#include "util/strv.h"
 #include "engine/ctx.h"
 #include "engine/resolve.h"
 #include "engine/tlsrpt.h"
@@ -155,7 +156,7 @@ run_sync(struct req *r)
 			rc = ctx_dns(r->ctx) == NULL ? MTASTS_EDNS :
 			    r->ctx->net->dns_txt(r->ctx->dns, name, &v, &n);
 			req_on_txt(r, rc, v, n);
-			dns_strv_free(v, n);
+			strv_free(v, n);
 			v = NULL;
 			n = 0;
 			break;
@@ -164,7 +165,7 @@ run_sync(struct req *r)
 			rc = ctx_dns(r->ctx) == NULL ? MTASTS_EDNS :
 			    r->ctx->net->dns_addrs(r->ctx->dns, name, &v, &n);
 			req_on_addrs(r, rc, v, n);
-			dns_strv_free(v, n);
+			strv_free(v, n);
 			v = NULL;
 			n = 0;
 			break;
@@ -218,7 +219,7 @@ req_free(struct req *r)
 		return;
 	store_policy_clear(&r->row);
 	mtasts_policy_free(r->cached);
-	dns_strv_free(r->addrs, r->naddrs);
+	strv_free(r->addrs, r->naddrs);
 	mtasts_answer_clear(&r->ans);
 	free(r);
 }
@@ -399,8 +400,6 @@ req_poll_lease(struct req *r)
 static void
 req_on_addrs(struct req *r, int err, char **addrs, size_t n)
 {
-	size_t	i;
-
 	if (err != MTASTS_OK || n == 0) {
 		tlsrpt_note_fetch_failure(r->ctx, r->domain,
 		    MTASTS_RESULT_STS_POLICY_FETCH_ERROR, "policy host does "
@@ -410,17 +409,12 @@ req_on_addrs(struct req *r, int err, char **addrs, size_t n)
 		    mtasts_strerror(err));
 		return;
 	}
-	if ((r->addrs = calloc(n, sizeof(*r->addrs))) == NULL)
-		goto nomem;
-	for (i = 0; i < n; i++) {
-		if ((r->addrs[i] = strdup(addrs[i])) == NULL)
-			goto nomem;
-		r->naddrs++;
+	if (strv_dup(addrs, n, &r->addrs) != MTASTS_OK) {
+		req_fail_fetch(r, 1, "out of memory");
+		return;
 	}
+	r->naddrs = n;
 	r->step = STEP_FETCH;
-	return;
-nomem:
-	req_fail_fetch(r, 1, "out of memory");
 }
 
 static void
@@ -597,23 +591,17 @@ static struct mtasts_policy *
 policy_dup(const struct mtasts_policy *p)
 {
 	struct mtasts_policy	*d;
-	size_t			 i;
 
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return NULL;
 	d->mode = p->mode;
 	d->max_age = p->max_age;
-	if (p->nmx > 0 && (d->mx = calloc(p->nmx, sizeof(*d->mx))) == NULL)
-		goto fail;
-	for (i = 0; i < p->nmx; i++) {
-		if ((d->mx[i] = strdup(p->mx[i])) == NULL)
-			goto fail;
-		d->nmx++;
+	if (strv_dup(p->mx, p->nmx, &d->mx) != MTASTS_OK) {
+		free(d);
+		return NULL;
 	}
+	d->nmx = p->nmx;
 	return d;
-fail:
-	mtasts_policy_free(d);
-	return NULL;
 }
 
 /*

@@ -50,6 +50,7 @@
 #include <unbound.h>
 
 #include "mtasts.h"
+#include "util/strv.h"
 #include "net/dns.h"
 
 #define DNS_T_A		1
@@ -131,7 +132,6 @@ static int	dns_mx_name(const unsigned char *, size_t, char *);
 static int	dns_mx_cmp(const void *, const void *);
 static int	dns_parse_addrs(struct dns *, const struct ub_result *,
 		    struct dns_answer *);
-static int	dns_strv_add(struct dns_answer *, char *);
 static void	dns_answer_clear(struct dns_answer *);
 static int	dns_sync(struct dns *, enum dns_kind, const char *,
 		    struct dns_answer *);
@@ -504,7 +504,8 @@ dns_parse_txt(struct dns *dns, const struct ub_result *res,
 		if (r == MTASTS_EDNS)
 			log_warn(dns->lg, "dns: %s: malformed TXT record",
 			    res->qname);
-		if (r != MTASTS_OK || (r = dns_strv_add(ans, s)) != MTASTS_OK)
+		if (r != MTASTS_OK ||
+		    (r = strv_push(&ans->v, &ans->n, NULL, s)) != MTASTS_OK)
 			return r;
 	}
 	return MTASTS_OK;
@@ -622,7 +623,7 @@ static int
 dns_parse_addrs(struct dns *dns, const struct ub_result *res,
     struct dns_answer *ans)
 {
-	char	 buf[INET6_ADDRSTRLEN], *s;
+	char	 buf[INET6_ADDRSTRLEN];
 	int	 af, i, r;
 
 	af = res->qtype == DNS_T_A ? AF_INET : AF_INET6;
@@ -634,33 +635,17 @@ dns_parse_addrs(struct dns *dns, const struct ub_result *res,
 		}
 		if (inet_ntop(af, res->data[i], buf, sizeof(buf)) == NULL)
 			return MTASTS_EDNS;
-		if ((s = strdup(buf)) == NULL)
-			return MTASTS_ENOMEM;
-		if ((r = dns_strv_add(ans, s)) != MTASTS_OK)
+		if ((r = strv_push(&ans->v, &ans->n, NULL, strdup(buf))) !=
+		    MTASTS_OK)
 			return r;
 	}
-	return MTASTS_OK;
-}
-
-/* Appends s (taken over, freed on failure). */
-static int
-dns_strv_add(struct dns_answer *ans, char *s)
-{
-	char	**v;
-
-	if ((v = realloc(ans->v, (ans->n + 1) * sizeof(*v))) == NULL) {
-		free(s);
-		return MTASTS_ENOMEM;
-	}
-	v[ans->n++] = s;
-	ans->v = v;
 	return MTASTS_OK;
 }
 
 static void
 dns_answer_clear(struct dns_answer *ans)
 {
-	dns_strv_free(ans->v, ans->n);
+	strv_free(ans->v, ans->n);
 	free(ans->mx);
 	memset(ans, 0, sizeof(*ans));
 }

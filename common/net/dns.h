@@ -37,20 +37,19 @@ int	dns_new(const struct config *conf, const struct logger *lg,
 void	dns_free(struct dns *dns);
 
 /* TXT records at name, CNAMEs followed, each record's strings joined
- * without spaces. Free with dns_strv_free(). */
+ * without spaces. Free with strv_free() (util/strv.h). */
 int	dns_txt(struct dns *dns, const char *name, char ***txt, size_t *n);
 /* MX records, sorted by preference (then name). free() the array. A
  * null MX (RFC 7505, "0 .") is one record with host "". */
 int	dns_mx(struct dns *dns, const char *domain, struct dns_mx **mx,
 	    size_t *n);
-/* IPv4 then IPv6 addresses of host as text. */
+/* IPv4 then IPv6 addresses of host as text; free with strv_free(). */
 int	dns_addrs(struct dns *dns, const char *host, char ***addrs,
 	    size_t *n);
 /* TLSA at _port._tcp.host: MTASTS_OK when present and *secure says
  * whether DNSSEC validated it. */
 int	dns_tlsa(struct dns *dns, const char *host, unsigned port,
 	    int *secure);
-void	dns_strv_free(char **v, size_t n);
 
 /*
  * Asynchronous forms. The callback runs once, from ev_process() (never

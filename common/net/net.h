@@ -12,8 +12,8 @@
  *
  * The operations are those of dns.h and fetch.h, with their contracts:
  * handles come from dns_new and fetch_new of the same table; results are
- * freed with dns_strv_free(), free() (MX arrays) and
- * fetch_result_clear(), which need no table (netfree.c).
+ * freed with strv_free() (util/strv.h), free() (MX arrays) and
+ * fetch_result_clear() (netfree.c), which need no table.
  */
 #ifndef MTASTS_NET_H
 #define MTASTS_NET_H

@@ -1,27 +1,15 @@
 /*
- * netfree.c - freeing what dns.c and fetch.c hand out.
+ * netfree.c - freeing what fetch.c hands out (dns.c's string vectors
+ * are freed with strv_free(), util/strv.h).
  *
- * Apart from those modules so that the engine can free results without
- * them: in Exim, mtasts.so loads them (mtasts-net.so) only when a lookup
- * needs the network (see exim-dlfunc/netload.c).
+ * Apart from fetch.c so that the engine can free results without it:
+ * in Exim, mtasts.so loads fetch.c and dns.c (mtasts-net.so) only when
+ * a lookup needs the network (see common/net/netload.c).
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/dns.h"
 #include "net/fetch.h"
-
-void
-dns_strv_free(char **v, size_t n)
-{
-	size_t	i;
-
-	if (v == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
 
 void
 fetch_result_clear(struct fetch_result *res)

@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 
 #include "mtasts.h"
+#include "util/strv.h"
 #include "net/https.h"
 #include "net/post.h"
 
@@ -91,7 +92,7 @@ post_resolve(const struct net_ops *net, struct dns *dns,
 		return MTASTS_EFETCH;
 	}
 	rc = https_resolve(u->host, u->port, addrs, n, out);
-	dns_strv_free(addrs, n);
+	strv_free(addrs, n);
 	return rc;
 }
 

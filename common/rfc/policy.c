@@ -47,6 +47,7 @@
 
 #include "mtasts.h"
 #include "util/diag.h"
+#include "util/strv.h"
 
 #define FIELD_NAME_MAX	32	/* sts-policy-ext-name: 1 + 31 */
 #define MAX_AGE_DIGITS	10	/* sts-policy-max-age-value: 1*10 DIGIT */
@@ -160,13 +161,9 @@ fail:
 void
 mtasts_policy_free(struct mtasts_policy *policy)
 {
-	size_t	i;
-
 	if (policy == NULL)
 		return;
-	for (i = 0; i < policy->nmx; i++)
-		free(policy->mx[i]);
-	free(policy->mx);
+	strv_free(policy->mx, policy->nmx);
 	free(policy);
 }
 
@@ -428,20 +425,10 @@ static int
 policy_mx_add(struct policy_state *st, const char *canon)
 {
 	struct mtasts_policy	*pol = st->pol;
-	char			**mx;
-	size_t			 cap;
 
-	if (pol->nmx == st->mxcap) {
-		cap = st->mxcap ? st->mxcap * 2 : 4;
-		if ((mx = reallocarray(pol->mx, cap, sizeof(*mx))) == NULL)
-			return diag_error(st->diag, MTASTS_ENOMEM, 0,
-			    "out of memory");
-		pol->mx = mx;
-		st->mxcap = cap;
-	}
-	if ((pol->mx[pol->nmx] = strdup(canon)) == NULL)
+	if (strv_push(&pol->mx, &pol->nmx, &st->mxcap, strdup(canon)) !=
+	    MTASTS_OK)
 		return diag_error(st->diag, MTASTS_ENOMEM, 0, "out of memory");
-	pol->nmx++;
 	return MTASTS_OK;
 }
 

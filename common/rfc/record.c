@@ -46,6 +46,7 @@
 
 #include "mtasts.h"
 #include "util/diag.h"
+#include "util/strv.h"
 
 #define EXT_NAME_MAX	32	/* (ALPHA / DIGIT) *31(...) */
 #define LOCAL_MAX	64	/* RFC 5321 section 4.5.3.1.1 */
@@ -72,7 +73,7 @@ struct record_state {
 	int				 have_id;
 	char				 id[MTASTS_ID_MAX + 1];
 	struct mtasts_tlsrpt_record	*rpt;
-	size_t				 ruacap;
+	size_t				 ruacap;	/* room in rpt->rua */
 	int				 have_rua;
 };
 
@@ -181,13 +182,9 @@ fail:
 void
 mtasts_tlsrpt_record_free(struct mtasts_tlsrpt_record *rec)
 {
-	size_t	i;
-
 	if (rec == NULL)
 		return;
-	for (i = 0; i < rec->nrua; i++)
-		free(rec->rua[i]);
-	free(rec->rua);
+	strv_free(rec->rua, rec->nrua);
 	free(rec);
 }
 
@@ -410,20 +407,10 @@ static int
 tlsrpt_rua_add(struct record_state *st, const char *u, size_t len)
 {
 	struct mtasts_tlsrpt_record	*rpt = st->rpt;
-	char				**rua;
-	size_t				 cap;
 
-	if (rpt->nrua == st->ruacap) {
-		cap = st->ruacap ? st->ruacap * 2 : 2;
-		if ((rua = reallocarray(rpt->rua, cap, sizeof(*rua))) == NULL)
-			return diag_error(st->diag, MTASTS_ENOMEM, 0,
-			    "out of memory");
-		rpt->rua = rua;
-		st->ruacap = cap;
-	}
-	if ((rpt->rua[rpt->nrua] = strndup(u, len)) == NULL)
+	if (strv_push(&rpt->rua, &rpt->nrua, &st->ruacap, strndup(u, len)) !=
+	    MTASTS_OK)
 		return diag_error(st->diag, MTASTS_ENOMEM, 0, "out of memory");
-	rpt->nrua++;
 	return MTASTS_OK;
 }
 

@@ -34,6 +34,7 @@
 #include "util/diag.h"
 #include "util/gz.h"
 #include "util/mime.h"
+#include "util/strv.h"
 #include "rfc/report.h"
 
 #define REPORT_COUNT_MAX	((uint64_t)INT64_MAX)
@@ -66,20 +67,9 @@ static uint64_t	 report_count_add(uint64_t, uint64_t);
 static int	 report_count_cap(const char *, unsigned, uint64_t *,
 		    struct mtasts_diag *);
 static void	 report_policy_free(struct mtasts_report_policy *);
-static void	 report_strv_free(char **, size_t);
 static json_t	*report_jstr(const char *);
 
 /* ---------------------------------------------------------------- model */
-
-static void
-report_strv_free(char **v, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
 
 static void
 report_policy_free(struct mtasts_report_policy *p)
@@ -89,8 +79,8 @@ report_policy_free(struct mtasts_report_policy *p)
 
 	free(p->type);
 	free(p->domain);
-	report_strv_free(p->strings, p->nstrings);
-	report_strv_free(p->mx, p->nmx);
+	strv_free(p->strings, p->nstrings);
+	strv_free(p->mx, p->nmx);
 	for (i = 0; i < p->ndetails; i++) {
 		f = &p->details[i];
 		free(f->result_type);
@@ -144,22 +134,6 @@ report_add_failure(struct mtasts_report_policy *p)
 	p->details = v;
 	memset(&v[p->ndetails], 0, sizeof(*v));
 	return &v[p->ndetails++];
-}
-
-int
-report_strv_add(char ***v, size_t *n, const char *s, size_t len)
-{
-	char	**nv, *c;
-
-	if ((c = strndup(s, len)) == NULL)
-		return -1;
-	if ((nv = reallocarray(*v, *n + 1, sizeof(*nv))) == NULL) {
-		free(c);
-		return -1;
-	}
-	nv[(*n)++] = c;
-	*v = nv;
-	return 0;
 }
 
 void
@@ -643,8 +617,7 @@ report_read_strv(json_t *o, const char *key, unsigned n, char ***v,
 		diag_warn(diag, n, "policy %u: %s is a string, not an array",
 		    n, key);
 		s = json_string_value(a);
-		return report_strv_add(v, nv, s, strlen(s)) ? MTASTS_ENOMEM :
-		    MTASTS_OK;
+		return strv_push(v, nv, NULL, strdup(s));
 	}
 	if (!json_is_array(a)) {
 		diag_warn(diag, n, "policy %u: %s ignored: not an array", n,
@@ -654,7 +627,7 @@ report_read_strv(json_t *o, const char *key, unsigned n, char ***v,
 	json_array_foreach(a, i, e) {
 		if ((s = json_string_value(e)) == NULL)
 			continue;
-		if (report_strv_add(v, nv, s, strlen(s)) != 0)
+		if (strv_push(v, nv, NULL, strdup(s)) != MTASTS_OK)
 			return MTASTS_ENOMEM;
 	}
 	return MTASTS_OK;

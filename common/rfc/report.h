@@ -1,6 +1,7 @@
 /*
  * report.h - what the report modules share: the RFC 3339 date-times of
- * a report and growing the report's arrays.
+ * a report and growing the report's arrays (its string vectors grow
+ * with strv_push(), util/strv.h).
  */
 #ifndef MTASTS_REPORT_H
 #define MTASTS_REPORT_H
@@ -21,7 +22,5 @@ struct mtasts_report_policy *report_add_policy(struct mtasts_report *r);
 /* Appends a zeroed failure detail to p; NULL when out of memory. */
 struct mtasts_report_failure *report_add_failure(
 	    struct mtasts_report_policy *p);
-/* Appends a copy of s to the string vector; -1 when out of memory. */
-int	report_strv_add(char ***v, size_t *n, const char *s, size_t len);
 
 #endif

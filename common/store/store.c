@@ -1,6 +1,9 @@
 /*
- * store.c - the policy cache and fetch leases in one SQLite database,
- * shared by every process of the MTA.
+ * store.c - opens and closes the store: one SQLite database shared by
+ * every process of the MTA, its schema and versions, and the kept
+ * statements with the helpers that run them (store_int.h). What the
+ * store keeps is in store_policy.c (the policy cache, fetch leases) and
+ * store_tlsrpt.c (the TLS-RPT counters).
  *
  * The database is in WAL mode (readers never wait for the writer) with
  * synchronous=NORMAL. Every connection has a busy timeout, so no call
@@ -46,45 +49,7 @@
 
 #include "util/fs.h"
 #include "store/store.h"
-#include "store/tlsrpt_spool.h"
-
-
-/* Statements kept on the handle; the index names them. */
-enum store_sql {
-	SQL_GET,
-	SQL_PUT,
-	SQL_TOUCH,
-	SQL_FAIL,
-	SQL_FORGET,
-	SQL_FLUSH_POLICIES,
-	SQL_FLUSH_LEASES,
-	SQL_LEASE,
-	SQL_RELEASE,
-	SQL_BEGIN,
-	SQL_COMMIT,
-	SQL_ROLLBACK,
-	SQL_TLSRPT_ADD,
-	SQL_COUNT
-};
-
-#define STORE_WHY_MAX	512
-
-struct store {
-	sqlite3			*db;
-	sqlite3_stmt		*stmt[SQL_COUNT];
-	char			*path;
-	char			*spool;		/* path + ".tlsrpt" */
-	char			 spool_tag[64];	/* this database file */
-	const struct logger	*lg;
-	int			 readonly;	/* no write access */
-	int			 ro_logged;	/* "read-only" said once */
-	int			 wfail_logged;	/* a failed write said, none
-						   has succeeded since */
-	int			 last_rc;	/* of the last failed call */
-	int			 quiet;		/* opening: keep failures */
-	char			 why[STORE_WHY_MAX]; /* the last kept failure */
-	sqlite3_int64		 owner;		/* this handle's lease token */
-};
+#include "store/store_int.h"
 
 /*
  * The schema, one migration per version. Never edit a step that has
@@ -190,24 +155,7 @@ static int	store_migrate(struct store *st);
 static int	store_migrate_step(struct store *st, int from);
 static int	store_prepare(struct store *st);
 static int	store_exec(struct store *st, const char *sql);
-static int	store_fault(struct store *st, int rc, const char *what);
-static int	store_write_allowed(struct store *st, const char *what);
-static void	store_rollback(struct store *st, const char *what);
-static int	store_run(struct store *st, enum store_sql which,
-		    const char *what);
-static int	store_row(struct store *st, sqlite3_stmt *s,
-		    struct store_policy *out);
-static int	store_copy(char *dst, size_t size, sqlite3_stmt *s, int col);
-static int	store_name_ok(const char *domain);
-static sqlite3_stmt *store_stmt(struct store *st, enum store_sql which);
-static int	store_exec_stmt(struct store *st, enum store_sql which,
-		    const char *what);
-static const char *store_text(sqlite3_stmt *s, int col);
 static void	store_spool_tag(struct store *st);
-static int	store_fold_begin(void *arg);
-static int	store_fold_add(void *arg, const struct store_tlsrpt_row *r);
-static int	store_fold_commit(void *arg);
-static void	store_fold_rollback(void *arg);
 
 int
 store_open(const char *path, unsigned busy_ms, const struct logger *lg,
@@ -630,12 +578,11 @@ store_exec(struct store *st, const char *sql)
 		return store_fault(st, rc, sql);
 	return MTASTS_OK;
 }
-
 /*
  * Logs a failed SQLite call with the path and SQLite's message. A write
  * refused because the file is read-only is said once per handle.
  */
-static int
+int
 store_fault(struct store *st, int rc, const char *what)
 {
 	st->last_rc = rc;
@@ -670,7 +617,7 @@ store_fault(struct store *st, int rc, const char *what)
 	return MTASTS_ESTORE;
 }
 
-static int
+int
 store_write_allowed(struct store *st, const char *what)
 {
 	if (!st->readonly)
@@ -683,7 +630,7 @@ store_write_allowed(struct store *st, const char *what)
 	return MTASTS_ESTORE;
 }
 
-static sqlite3_stmt *
+sqlite3_stmt *
 store_stmt(struct store *st, enum store_sql which)
 {
 	sqlite3_stmt	*s = st->stmt[which];
@@ -694,7 +641,7 @@ store_stmt(struct store *st, enum store_sql which)
 }
 
 /* Runs a statement without parameters and rows (BEGIN, COMMIT...). */
-static int
+int
 store_exec_stmt(struct store *st, enum store_sql which, const char *what)
 {
 	store_stmt(st, which);
@@ -702,7 +649,7 @@ store_exec_stmt(struct store *st, enum store_sql which, const char *what)
 }
 
 /* Steps a bound statement that returns no row; resets it. */
-static int
+int
 store_run(struct store *st, enum store_sql which, const char *what)
 {
 	sqlite3_stmt	*s = st->stmt[which];
@@ -722,339 +669,18 @@ store_run(struct store *st, enum store_sql which, const char *what)
  * Ends a failed transaction. SQLite may have rolled it back itself (it
  * does on SQLITE_FULL, for one): then there is nothing to end.
  */
-static void
+void
 store_rollback(struct store *st, const char *what)
 {
 	if (!sqlite3_get_autocommit(st->db))
 		store_exec_stmt(st, SQL_ROLLBACK, what);
 }
 
-static int
+int
 store_name_ok(const char *domain)
 {
 	return domain != NULL && *domain != '\0' &&
 	    strlen(domain) <= MTASTS_NAME_MAX;
-}
-
-int
-store_get(struct store *st, const char *domain, struct store_policy *out)
-{
-	sqlite3_stmt	*s;
-	int		 rc;
-
-	memset(out, 0, sizeof(*out));
-	if (!store_name_ok(domain))
-		return MTASTS_EINVAL;
-	s = store_stmt(st, SQL_GET);
-	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE)
-		rc = MTASTS_ENOTFOUND;
-	else if (rc == SQLITE_ROW)
-		rc = store_row(st, s, out);
-	else
-		rc = store_fault(st, rc, "get");
-	sqlite3_reset(s);
-	return rc;
-}
-
-/* Copies the current row of a policies SELECT into out. */
-static int
-store_row(struct store *st, sqlite3_stmt *s, struct store_policy *out)
-{
-	const unsigned char	*text;
-
-	memset(out, 0, sizeof(*out));
-	if (store_copy(out->domain, sizeof(out->domain), s, 0) != 0 ||
-	    store_copy(out->id, sizeof(out->id), s, 1) != 0 ||
-	    store_copy(out->failed_id, sizeof(out->failed_id), s, 7) != 0) {
-		log_err(st->lg, "store %s: a row has an overlong field",
-		    st->path);
-		return MTASTS_ESTORE;
-	}
-	if ((text = sqlite3_column_text(s, 2)) != NULL &&
-	    (out->text = strdup((const char *)text)) == NULL)
-		return MTASTS_ENOMEM;
-	out->fetched = (time_t)sqlite3_column_int64(s, 3);
-	out->expires = (time_t)sqlite3_column_int64(s, 4);
-	out->checked = (time_t)sqlite3_column_int64(s, 5);
-	out->failed = (time_t)sqlite3_column_int64(s, 6);
-	return MTASTS_OK;
-}
-
-static int
-store_copy(char *dst, size_t size, sqlite3_stmt *s, int col)
-{
-	const unsigned char	*v = sqlite3_column_text(s, col);
-	size_t			 n = (size_t)sqlite3_column_bytes(s, col);
-
-	if (v == NULL) {
-		*dst = '\0';
-		return 0;
-	}
-	if (n >= size)
-		return -1;
-	memcpy(dst, v, n);
-	dst[n] = '\0';
-	return 0;
-}
-
-void
-store_policy_clear(struct store_policy *p)
-{
-	if (p == NULL)
-		return;
-	free(p->text);
-	memset(p, 0, sizeof(*p));
-}
-
-/* Binds p to SQL_PUT; MTASTS_EINVAL for a row that cannot be stored. */
-static int
-store_bind_put(struct store *st, const struct store_policy *p)
-{
-	sqlite3_stmt	*s;
-
-	if (!store_name_ok(p->domain) ||
-	    strnlen(p->id, sizeof(p->id)) > MTASTS_ID_MAX ||
-	    strnlen(p->failed_id, sizeof(p->failed_id)) > MTASTS_ID_MAX)
-		return MTASTS_EINVAL;
-	s = store_stmt(st, SQL_PUT);
-	sqlite3_bind_text(s, 1, p->domain, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, p->id, -1, SQLITE_STATIC);
-	if (p->text != NULL)
-		sqlite3_bind_text(s, 3, p->text, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, (sqlite3_int64)p->fetched);
-	sqlite3_bind_int64(s, 5, (sqlite3_int64)p->expires);
-	sqlite3_bind_int64(s, 6, (sqlite3_int64)p->checked);
-	sqlite3_bind_int64(s, 7, (sqlite3_int64)p->failed);
-	sqlite3_bind_text(s, 8, p->failed_id, -1, SQLITE_STATIC);
-	return MTASTS_OK;
-}
-
-int
-store_put(struct store *st, const struct store_policy *p)
-{
-	int	rc;
-
-	if ((rc = store_write_allowed(st, "put")) != MTASTS_OK ||
-	    (rc = store_bind_put(st, p)) != MTASTS_OK)
-		return rc;
-	return store_run(st, SQL_PUT, "put");
-}
-
-/*
- * store_put() and store_release() in one transaction: a fetched policy
- * is stored and its lease dropped with one commit instead of two.
- */
-int
-store_put_release(struct store *st, const struct store_policy *p)
-{
-	sqlite3_stmt	*s;
-	int		 rc;
-
-	if ((rc = store_write_allowed(st, "put")) != MTASTS_OK)
-		return rc;
-	if ((rc = store_exec_stmt(st, SQL_BEGIN, "put")) != MTASTS_OK)
-		return rc;
-	if ((rc = store_bind_put(st, p)) != MTASTS_OK ||
-	    (rc = store_run(st, SQL_PUT, "put")) != MTASTS_OK)
-		goto fail;
-	s = store_stmt(st, SQL_RELEASE);
-	sqlite3_bind_text(s, 1, p->domain, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, st->owner);
-	if ((rc = store_run(st, SQL_RELEASE, "release")) != MTASTS_OK)
-		goto fail;
-	if ((rc = store_exec_stmt(st, SQL_COMMIT, "put")) != MTASTS_OK)
-		goto fail;
-	return MTASTS_OK;
-fail:
-	store_rollback(st, "put rollback");
-	return rc;
-}
-
-int
-store_touch(struct store *st, const char *domain, time_t when)
-{
-	sqlite3_stmt	*s;
-	int		 rc;
-
-	if (!store_name_ok(domain))
-		return MTASTS_EINVAL;
-	if ((rc = store_write_allowed(st, "touch")) != MTASTS_OK)
-		return rc;
-	s = store_stmt(st, SQL_TOUCH);
-	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)when);
-	if ((rc = store_run(st, SQL_TOUCH, "touch")) != MTASTS_OK)
-		return rc;
-	return sqlite3_changes(st->db) > 0 ? MTASTS_OK : MTASTS_ENOTFOUND;
-}
-
-int
-store_fail(struct store *st, const char *domain, const char *id,
-    time_t when)
-{
-	sqlite3_stmt	*s;
-	int		 rc;
-
-	if (!store_name_ok(domain) || id == NULL ||
-	    strlen(id) > MTASTS_ID_MAX)
-		return MTASTS_EINVAL;
-	if ((rc = store_write_allowed(st, "fail")) != MTASTS_OK)
-		return rc;
-	s = store_stmt(st, SQL_FAIL);
-	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)when);
-	return store_run(st, SQL_FAIL, "fail");
-}
-
-int
-store_forget(struct store *st, const char *domain)
-{
-	sqlite3_stmt	*s;
-	int		 rc;
-
-	if (!store_name_ok(domain))
-		return MTASTS_EINVAL;
-	if ((rc = store_write_allowed(st, "forget")) != MTASTS_OK)
-		return rc;
-	s = store_stmt(st, SQL_FORGET);
-	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
-	if ((rc = store_run(st, SQL_FORGET, "forget")) != MTASTS_OK)
-		return rc;
-	return sqlite3_changes(st->db) > 0 ? MTASTS_OK : MTASTS_ENOTFOUND;
-}
-
-int
-store_flush(struct store *st)
-{
-	int	rc;
-
-	if ((rc = store_write_allowed(st, "flush")) != MTASTS_OK)
-		return rc;
-	if ((rc = store_exec_stmt(st, SQL_BEGIN, "flush")) != MTASTS_OK)
-		return rc;
-	if ((rc = store_exec_stmt(st, SQL_FLUSH_POLICIES, "flush")) !=
-	    MTASTS_OK ||
-	    (rc = store_exec_stmt(st, SQL_FLUSH_LEASES, "flush")) != MTASTS_OK)
-		goto fail;
-	if ((rc = store_exec_stmt(st, SQL_COMMIT, "flush")) != MTASTS_OK)
-		goto fail;
-	return MTASTS_OK;
-fail:
-	store_rollback(st, "flush rollback");
-	return rc;
-}
-
-/*
- * A statement of its own, so that the callback may use the handle (even
- * list again). MTASTS_OK also when the callback stopped the walk.
- */
-int
-store_list(struct store *st,
-    int (*cb)(void *arg, const struct store_policy *p), void *arg)
-{
-	struct store_policy	 p;
-	sqlite3_stmt		*s = NULL;
-	int			 rc, stop = 0;
-
-	rc = sqlite3_prepare_v2(st->db, "SELECT domain, id, text, fetched,"
-	    " expires, checked, failed, failed_id FROM policies"
-	    " ORDER BY domain", -1, &s, NULL);
-	if (rc != SQLITE_OK)
-		return store_fault(st, rc, "list");
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if ((rc = store_row(st, s, &p)) != MTASTS_OK)
-			goto fail;
-		stop = cb(arg, &p);
-		store_policy_clear(&p);
-		if (stop != 0)
-			break;
-	}
-	if (stop != 0 || rc == SQLITE_DONE)
-		rc = MTASTS_OK;
-	else
-		rc = store_fault(st, rc, "list");
-fail:
-	sqlite3_finalize(s);
-	return rc;
-}
-
-/*
- * One statement under BEGIN IMMEDIATE: insert the lease, or take over
- * one that has expired. It changed a row only when we now hold it.
- */
-int
-store_lease(struct store *st, const char *domain, time_t now, unsigned ttl)
-{
-	sqlite3_stmt	*s;
-	int		 rc, won;
-
-	if (!store_name_ok(domain))
-		return MTASTS_EINVAL;
-	if ((rc = store_write_allowed(st, "lease")) != MTASTS_OK)
-		return rc;
-	if ((rc = store_exec_stmt(st, SQL_BEGIN, "lease")) != MTASTS_OK)
-		return rc;
-	s = store_stmt(st, SQL_LEASE);
-	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)ttl);
-	sqlite3_bind_int64(s, 4, st->owner);
-	if ((rc = store_run(st, SQL_LEASE, "lease")) != MTASTS_OK)
-		goto fail;
-	won = sqlite3_changes(st->db) > 0;
-	if ((rc = store_exec_stmt(st, SQL_COMMIT, "lease")) != MTASTS_OK)
-		goto fail;
-	return won;
-fail:
-	store_rollback(st, "lease rollback");
-	return rc;
-}
-
-/* Drops the lease when this handle holds it; another's is left alone. */
-int
-store_release(struct store *st, const char *domain)
-{
-	sqlite3_stmt	*s;
-	int		 rc;
-
-	if (!store_name_ok(domain))
-		return MTASTS_EINVAL;
-	if ((rc = store_write_allowed(st, "release")) != MTASTS_OK)
-		return rc;
-	s = store_stmt(st, SQL_RELEASE);
-	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, st->owner);
-	return store_run(st, SQL_RELEASE, "release");
-}
-
-static const char *
-store_text(sqlite3_stmt *s, int col)
-{
-	const unsigned char	*v = sqlite3_column_text(s, col);
-
-	return v != NULL ? (const char *)v : "";
-}
-
-/*
- * The spool that mtasts_tlsrpt_record() appends to; NULL when the store
- * cannot be written (said once), as store_tlsrpt_add() would fail.
- */
-const char *
-store_tlsrpt_spool(struct store *st)
-{
-	if (store_write_allowed(st, "tlsrpt") != MTASTS_OK)
-		return NULL;
-	return st->spool;
-}
-
-/* The tag of the spool lines of this database file: */
-const char *
-store_tlsrpt_spool_tag(struct store *st)
-{
-	return st->spool_tag;
 }
 
 /*
@@ -1075,151 +701,4 @@ store_spool_tag(struct store *st)
 		    (unsigned)sx.stx_btime.tv_nsec);
 	else
 		strcpy(st->spool_tag, "-");
-}
-
-/*
- * Moves the spooled results into the counters (tlsrpt_spool.c reads the
- * lines, the callbacks below write them, one transaction per spool
- * file). A read-only store leaves the spool for a process that can.
- */
-int
-store_tlsrpt_fold(struct store *st)
-{
-	struct tlsrpt_spool_sink	sink;
-
-	if (st->readonly)
-		return MTASTS_OK;
-	sink.begin = store_fold_begin;
-	sink.add = store_fold_add;
-	sink.commit = store_fold_commit;
-	sink.rollback = store_fold_rollback;
-	sink.arg = st;
-	return tlsrpt_spool_fold(st->spool, st->spool_tag, st->lg, &sink);
-}
-
-static int
-store_fold_begin(void *arg)
-{
-	struct store	*st = arg;
-
-	return store_exec_stmt(st, SQL_BEGIN, "tlsrpt fold");
-}
-
-static int
-store_fold_add(void *arg, const struct store_tlsrpt_row *r)
-{
-	int	rc;
-
-	/* a row the store refuses is skipped as a malformed line is */
-	if ((rc = store_tlsrpt_add(arg, r)) == MTASTS_EINVAL)
-		return MTASTS_OK;
-	return rc;
-}
-
-static int
-store_fold_commit(void *arg)
-{
-	struct store	*st = arg;
-
-	return store_exec_stmt(st, SQL_COMMIT, "tlsrpt fold");
-}
-
-static void
-store_fold_rollback(void *arg)
-{
-	struct store	*st = arg;
-
-	store_rollback(st, "tlsrpt fold rollback");
-}
-
-/* One UPSERT in autocommit: the cost of a result on the delivery path. */
-int
-store_tlsrpt_add(struct store *st, const struct store_tlsrpt_row *r)
-{
-	sqlite3_stmt	*s;
-	int		 rc;
-
-	if (!store_name_ok(r->domain) || r->policy_type == NULL ||
-	    r->result == NULL || r->count == 0)
-		return MTASTS_EINVAL;
-	if ((rc = store_write_allowed(st, "tlsrpt")) != MTASTS_OK)
-		return rc;
-	s = store_stmt(st, SQL_TLSRPT_ADD);
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)r->day);
-	sqlite3_bind_text(s, 2, r->domain, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, r->policy_type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, r->result, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, r->mx ? r->mx : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, r->receiving_ip ? r->receiving_ip : "", -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_text(s, 7, r->sending_ip ? r->sending_ip : "", -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_text(s, 8, r->detail ? r->detail : "", -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_int64(s, 9, (sqlite3_int64)r->count);
-	return store_run(st, SQL_TLSRPT_ADD, "tlsrpt add");
-}
-
-/*
- * The rows of one day in key order (so a domain's rows are together);
- * a statement of its own, as store_list().
- */
-int
-store_tlsrpt_day(struct store *st, long long day,
-    int (*cb)(void *arg, const struct store_tlsrpt_row *r), void *arg)
-{
-	struct store_tlsrpt_row	 r;
-	sqlite3_stmt		*s = NULL;
-	int			 rc, stop = 0;
-
-	if ((rc = store_tlsrpt_fold(st)) != MTASTS_OK)
-		return rc;
-	rc = sqlite3_prepare_v2(st->db, "SELECT domain, policy_type, result,"
-	    " mx, receiving_ip, sending_ip, detail, count FROM tlsrpt"
-	    " WHERE day = ?1 ORDER BY domain, policy_type, result, mx,"
-	    " receiving_ip, sending_ip, detail", -1, &s, NULL);
-	if (rc != SQLITE_OK)
-		return store_fault(st, rc, "tlsrpt day");
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)day);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		r.day = day;
-		r.domain = store_text(s, 0);
-		r.policy_type = store_text(s, 1);
-		r.result = store_text(s, 2);
-		r.mx = store_text(s, 3);
-		r.receiving_ip = store_text(s, 4);
-		r.sending_ip = store_text(s, 5);
-		r.detail = store_text(s, 6);
-		r.count = (unsigned long long)sqlite3_column_int64(s, 7);
-		if ((stop = cb(arg, &r)) != 0)
-			break;
-	}
-	if (stop != 0 || rc == SQLITE_DONE)
-		rc = MTASTS_OK;
-	else
-		rc = store_fault(st, rc, "tlsrpt day");
-	sqlite3_finalize(s);
-	return rc;
-}
-
-/* Drops the counters of the days before day. */
-int
-store_tlsrpt_purge(struct store *st, long long day)
-{
-	sqlite3_stmt	*s = NULL;
-	int		 rc;
-
-	if ((rc = store_write_allowed(st, "tlsrpt purge")) != MTASTS_OK ||
-	    (rc = store_tlsrpt_fold(st)) != MTASTS_OK)
-		return rc;
-	rc = sqlite3_prepare_v2(st->db, "DELETE FROM tlsrpt WHERE day < ?1",
-	    -1, &s, NULL);
-	if (rc != SQLITE_OK)
-		return store_fault(st, rc, "tlsrpt purge");
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)day);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return store_fault(st, rc, "tlsrpt purge");
-	return MTASTS_OK;
 }

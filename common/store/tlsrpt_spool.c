@@ -22,7 +22,7 @@
  * lock on a file already folded (no links left) writes again to the
  * spool; one that finds a fold holding the lock does not wait, it opens
  * the spool again. A line that does not parse is logged and skipped.
- * Knows no SQL: the sink (store.c) writes the counters.
+ * Knows no SQL: the sink (store_tlsrpt.c) writes the counters.
  */
 #include <sys/file.h>
 #include <sys/stat.h>

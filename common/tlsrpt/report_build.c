@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "util/gz.h"
+#include "util/strv.h"
 #include "rfc/report.h"
 #include "net/dns.h"
 #include "store/store.h"
@@ -265,7 +266,7 @@ build_record(struct mtasts_ctx *ctx, const char *domain,
 	}
 	rc = mtasts_tlsrpt_record_parse((const char *const *)txt, n, rec,
 	    &diag);
-	dns_strv_free(txt, n);
+	strv_free(txt, n);
 	if (rc == MTASTS_ENOMEM)
 		return rc;
 	if (rc != MTASTS_OK) {
@@ -384,15 +385,15 @@ build_policy_text(struct mtasts_ctx *ctx, const char *domain,
 		len = (size_t)(e - s);
 		if (len > 0 && s[len - 1] == '\r')
 			len--;
-		if (len > 0 && report_strv_add(&p->strings, &p->nstrings, s,
-		    len) != 0)
+		if (len > 0 && strv_push(&p->strings, &p->nstrings, NULL,
+		    strndup(s, len)) != MTASTS_OK)
 			goto fail;
 	}
 	if (row.text != NULL && mtasts_policy_parse(row.text,
 	    strlen(row.text), &pol, NULL) == MTASTS_OK)
 		for (i = 0; i < pol->nmx; i++)
-			if (report_strv_add(&p->mx, &p->nmx, pol->mx[i],
-			    strlen(pol->mx[i])) != 0)
+			if (strv_push(&p->mx, &p->nmx, NULL,
+			    strdup(pol->mx[i])) != MTASTS_OK)
 				goto fail;
 	rc = MTASTS_OK;
 fail:

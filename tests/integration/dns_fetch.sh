@@ -3,7 +3,7 @@
 # DNS (nsd) and HTTPS (nginx) servers. TAP: "ok - ..." / "not ok - ...".
 #
 # Builds tests/integration/netprobe.c with ev.c, dns.c, fetch.c, https.c,
-# netfree.c and log.c
+# netfree.c, strv.c and log.c
 # (under ASan and UBSan unless NETPROBE_CFLAGS says otherwise) and runs
 # it inside the lab's network namespace. LAB_NAME defaults to mtlab-net.
 set -u
@@ -46,6 +46,7 @@ if ! ${CC:-cc} -Icommon/include -Icommon -D_GNU_SOURCE -std=c11 -Wall \
     $(pkg-config --cflags libunbound libcurl openssl) $CFLAGS_NP \
     -o "$NP" tests/integration/netprobe.c common/util/ev.c common/net/dns.c \
     common/net/fetch.c common/net/https.c common/net/netfree.c \
+    common/util/strv.c \
     common/util/log.c \
     $(pkg-config --libs libunbound libcurl openssl) -lpthread \
     >"$TMP/build.log" 2>&1; then

@@ -39,6 +39,7 @@
 #include "util/ev.h"
 #include "net/fetch.h"
 #include "util/log.h"
+#include "util/strv.h"
 
 #define MAXQ	256
 
@@ -188,7 +189,7 @@ cmd_sync(const char *cmd, char **args)
 			printf("%s\n", v[i]);
 	}
 	free(mx);
-	dns_strv_free(v, n);
+	strv_free(v, n);
 	return 0;
 }
 
@@ -298,7 +299,7 @@ cmd_fetch(const char *domain)
 	print_fetch(domain, r, &res);
 	printf("ms=%llu\n", ev_now_ms() - t0);
 	fetch_result_clear(&res);
-	dns_strv_free(addrs, n);
+	strv_free(addrs, n);
 	return 0;
 }
 
@@ -343,7 +344,7 @@ cmd_afetch(int count, char **domains)
 	printf("started=%d completed=%d reentrant=%d ms=%llu\n", started,
 	    started - pending, reentrant, ev_now_ms() - t0);
 	for (i = 0; i < nd; i++)
-		dns_strv_free(addrs[i], naddrs[i]);
+		strv_free(addrs[i], naddrs[i]);
 	return 0;
 }
 
@@ -397,7 +398,7 @@ cmd_threads(void)
 	int	 r, during;
 
 	r = dns_txt(dns, "_mta-sts.enforce.test", &v, &n);
-	dns_strv_free(v, n);
+	strv_free(v, n);
 	during = count_dir("/proc/self/task");
 	dns_free(dns);
 	printf("rc=%s during=%d after=%d children=%d\n", rcname(r), during,
@@ -436,6 +437,6 @@ cmd_abandon(const char *domain)
 	printf("started=%d pending_at_free=%d pending_after=%d\n", started,
 	    before, pending);
 	ev_free(loop);
-	dns_strv_free(addrs, n);
+	strv_free(addrs, n);
 	return 0;
 }
