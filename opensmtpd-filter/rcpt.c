@@ -281,6 +281,7 @@ rcpt_on_mx_dns(void *arg, int err, char **hosts, size_t n)
 	if (err == MTASTS_OK)
 		mxcache_put(r->domain, hosts, n);
 	rcpt_on_mx(r, err, hosts, n);
+	mtasts_mx_free(hosts, n);	/* ours: the engine handed it over */
 }
 
 static void

@@ -673,6 +673,7 @@ smtpout_exp_on_addr(void *arg, int err, char **addrs, size_t n)
 	filter_log(MTASTS_LOG_DEBUG, "tlsrpt: %s: MX %s has %zu address(es)",
 	    q->e->domain, h->name, h->naddr);
 done:
+	mtasts_mx_free(addrs, n);	/* ours: the engine handed it over */
 	free(q);
 }
 

@@ -119,8 +119,7 @@ mxset_on_mx(void *arg, int err, struct dns_mx *mx, size_t nmx)
 	int		  rc;
 
 	rc = mxset_build(q->domain, err, mx, nmx, &hosts, &n);
-	q->cb(q->arg, rc, hosts, n);
-	mtasts_mx_free(hosts, n);
+	q->cb(q->arg, rc, hosts, n);	/* the callee owns hosts */
 	free(q);
 }
 
@@ -137,8 +136,12 @@ static void
 mxset_on_addrs(void *arg, int err, char **v, size_t n)
 {
 	struct addrq	*q = arg;
+	char		**own = NULL;
 
-	q->cb(q->arg, err, v, n);
+	/* the callee owns what it is given; v is the resolver's */
+	if (err == MTASTS_OK && n > 0 && strv_dup(v, n, &own) != MTASTS_OK)
+		err = MTASTS_ENOMEM;
+	q->cb(q->arg, err, own, own != NULL ? n : 0);
 	free(q);
 }
 

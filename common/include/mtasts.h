@@ -29,9 +29,11 @@
  *    mtasts_async_process(), from the call that started the work when it
  *    could not start or the cache answered at once, or from
  *    mtasts_ctx_close() with an error for work still in flight.
- *  - Data a callback receives is valid during the callback only, unless
- *    its description hands it over (mtasts_resolve_cb: the callee owns
- *    the answer and clears it).
+ *  - An asynchronous callback owns what it is given: it keeps it or
+ *    frees it (an answer with mtasts_answer_clear(), host and address
+ *    lists with mtasts_mx_free()). Iteration callbacks (the cache list,
+ *    the deployment check's findings, the log) only borrow: what they
+ *    get is valid during the call.
  *  - A context is used by one thread at a time. It must not be used
  *    across fork(): a child that inherits one neither uses nor closes it
  *    (closing would touch the parent's database and resolver) and opens
@@ -328,8 +330,9 @@ void	mtasts_mx_free(char **hosts, size_t n);
 /*
  * Asynchronous: cb runs exactly once, from mtasts_async_process() (or
  * from mtasts_mx_lookup_async() itself when no lookup could be started),
- * with err as mtasts_mx_lookup() returns it. hosts is freed when cb
- * returns: copy what you keep. Returns MTASTS_OK when cb will be called.
+ * with err as mtasts_mx_lookup() returns it. cb owns hosts (free with
+ * mtasts_mx_free(); NULL on error). Returns MTASTS_OK when cb will be
+ * called.
  */
 typedef void mtasts_mx_cb(void *arg, int err, char **hosts, size_t n);
 int	mtasts_mx_lookup_async(struct mtasts_ctx *ctx, const char *domain,
@@ -338,7 +341,8 @@ int	mtasts_mx_lookup_async(struct mtasts_ctx *ctx, const char *domain,
 /*
  * The IPv4 and IPv6 addresses of a host (as text, IPv4 first), through
  * the engine's resolver, asynchronously: cb as for
- * mtasts_mx_lookup_async(); addrs is freed when cb returns. Returns
+ * mtasts_mx_lookup_async(); cb owns addrs (free with mtasts_mx_free()).
+ * Returns
  * MTASTS_OK when cb will be called, MTASTS_EINVAL (cb is not called) for
  * a host that is not a valid name, MTASTS_ENOMEM.
  */
