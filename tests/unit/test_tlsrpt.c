@@ -94,9 +94,8 @@ teardown(void **state)
 
 	mtasts_ctx_close(f->ctx);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	(void)system(cmd);
 	free(f);
-	return 0;
+	return system(cmd) == 0 ? 0 : -1;
 }
 
 static char *
