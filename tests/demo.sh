@@ -148,11 +148,22 @@ demo_exim() {
 	return 1
 }
 
+all_delivered() {	# DOMAIN...: each that should get its mail has it
+	local r
+	for r in "$@"; do
+		case $(expect "$r") in
+		deliver*) [ -n "$(lab_smtp_where "demo-smtpd@$r.test")" ] ||
+		    return 1 ;;
+		esac
+	done
+	return 0
+}
+
 # DIR DOMAIN...: one smtpd, one message to each DOMAIN, wait
 # (30 s at most) until every domain that should get its mail has it;
 # DIR/queue.txt is smtpd's queue before it stops.
 smtpd_round() {
-	local d=$1 r i pending
+	local d=$1 r
 	shift
 	if ! smtpd_case "$d" >>"$LOG/smtpd-setup.log" 2>&1 ||
 	    ! smtpd_start "$d" >>"$LOG/smtpd-setup.log" 2>&1; then
@@ -163,17 +174,8 @@ smtpd_round() {
 	for r in "$@"; do
 		smtpd_send "demo-smtpd@$r.test" >"$LOG/smtpd-send-$r.txt"
 	done
-	for i in $(seq 1 60); do
-		pending=0
-		for r in "$@"; do
-			case $(expect "$r") in
-			deliver*) [ -n "$(lab_smtp_where "demo-smtpd@$r.test")" ] ||
-			    pending=1 ;;
-			esac
-		done
-		[ $pending = 0 ] && break
-		sleep 0.5
-	done
+	wait_for "mail at every domain that should get it" 30 \
+	    all_delivered "$@" >>"$LOG/smtpd-setup.log"
 	smtpd_ctl "$d" show queue >"$d/queue.txt" 2>&1
 	grep -o 'filter-mtasts: .*' "$d/smtpd.log" | grep -v 'debug' |
 	    cut -c1-150 >>"$LOG/smtpd-filter.log"

@@ -52,12 +52,12 @@ case1() {	# DOMAIN EXIT STEP STATUS PHRASE [RESULT]: check and assert
 }
 
 if [ ! -x "$MTASTS" ]; then
-	echo "not ok 1 - $MTASTS is missing: run make first"
+	ok 1 "$MTASTS is missing: run make first"
 	exit 1
 fi
 if ! lab_up >"$T/lab.log" 2>&1; then
-	cat "$T/lab.log"
-	echo "not ok 1 - the lab starts"
+	tap_show "$T/lab.log"
+	ok 1 "the lab starts"
 	exit 1
 fi
 . "$LAB_DIR/env"
@@ -198,7 +198,7 @@ printf 'version: STSv1\nmode: enforce\nmx: soon.mx.test\nmax_age: 604800\n' |
 lab_exec /usr/bin/python3 "$T/smtp14.py" 127.0.20.8 "$T/soon.pem" \
     "$T/soon.key" "$T/smtp14.ready" 2>"$T/smtp14.log" &
 smtp14=$!
-for i in $(seq 50); do [ -e "$T/smtp14.ready" ] && break; sleep 0.1; done
+wait_for "the test SMTP server's ready file" 5 test -e "$T/smtp14.ready"
 chk dyn.test
 # made seconds ago for 5 days: 5 days when probed within the same second
 has mx-tls pass "STARTTLS, TLSv1.3, certificate valid for soon.mx.test" &&
@@ -286,5 +286,4 @@ lab_exec "$MTASTS" check -c "$LAB_CONF" 'bad..name' >/dev/null 2>&1
 [ $? -eq 2 ]
 ok $? "a domain that is not a name: exit 2"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

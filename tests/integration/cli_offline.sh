@@ -8,10 +8,10 @@ set -u
 M=${MTASTS:-build/mtasts}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-n=0 nfail=0
+. "$(dirname "$0")/../lib/tap.sh"
 
 if [ ! -x "$M" ]; then
-	echo "not ok - $M exists (run make first)"
+	ok 1 "$M exists (run make first)"
 	exit 1
 fi
 
@@ -26,18 +26,11 @@ runin() {
 	"$M" "$@" >"$T/out" 2>"$T/err" <"$f"
 	rc=$?
 }
-ok() {		# ok DESCRIPTION COMMAND...: one TAP line
-	d=$1; shift
-	n=$((n + 1))
-	if "$@"; then
-		echo "ok - $d"
-	else
-		echo "not ok - $d"
-		nfail=$((nfail + 1))
-		echo "#   rc=$rc"
-		sed 's/^/#   out: /' "$T/out" | head -20
-		sed 's/^/#   err: /' "$T/err" | head -20
-	fi
+tap_diag() {	# the last run's status and output
+	echo "#   rc=${rc:-}"
+	[ -f "$T/out" ] && sed 's/^/#   out: /' "$T/out" | head -20
+	[ -f "$T/err" ] && sed 's/^/#   err: /' "$T/err" | head -20
+	return 0
 }
 rc_is() { [ "$rc" -eq "$1" ]; }
 out_has() { grep -qF -- "$1" "$T/out"; }
@@ -69,84 +62,84 @@ printf 'version: STSv1\nmode: enforce\nmx: mx1.example.com\nmx: bad..example.com
 printf 'version: STSv1\nmode: "en\\fo\377rce\nmx: a.example\nmax_age: 1\n' >"$T/quote.txt"
 
 run lint "$T/good.txt"
-ok "lint: valid policy exits 0" rc_is 0
-ok "lint: valid policy summary" out_has \
+check "lint: valid policy exits 0" rc_is 0
+check "lint: valid policy summary" out_has \
     "$T/good.txt: valid: mode enforce, max_age 604800 (7 days), 2 mx patterns"
-ok "lint: valid policy prints nothing on stderr" err_empty
+check "lint: valid policy prints nothing on stderr" err_empty
 
 runin "$T/good.txt" lint -
-ok "lint -: valid policy from stdin exits 0" rc_is 0
-ok "lint -: stdin is named <stdin>" out_has "<stdin>: valid: mode enforce"
+check "lint -: valid policy from stdin exits 0" rc_is 0
+check "lint -: stdin is named <stdin>" out_has "<stdin>: valid: mode enforce"
 
 run lint --json "$T/good.txt"
-ok "lint --json: valid policy exits 0" rc_is 0
-ok "lint --json: valid is true" jis 'd["valid"]' True
-ok "lint --json: version" jis 'd["version"]' STSv1
-ok "lint --json: mode" jis 'd["mode"]' enforce
-ok "lint --json: max_age is a number" jis 'd["max_age"] + 1' 604801
-ok "lint --json: mx list" jis '",".join(d["mx"])' \
+check "lint --json: valid policy exits 0" rc_is 0
+check "lint --json: valid is true" jis 'd["valid"]' True
+check "lint --json: version" jis 'd["version"]' STSv1
+check "lint --json: mode" jis 'd["mode"]' enforce
+check "lint --json: max_age is a number" jis 'd["max_age"] + 1' 604801
+check "lint --json: mx list" jis '",".join(d["mx"])' \
     'mx1.example.com,*.mail.example.com'
-ok "lint --json: no warnings" jis 'len(d["warnings"])' 0
+check "lint --json: no warnings" jis 'len(d["warnings"])' 0
 
 run lint "$T/badmode.txt"
-ok "lint: bad mode exits 1" rc_is 1
-ok "lint: bad mode error names line 2" err_has "$T/badmode.txt:2: error:"
-ok "lint: invalid policy prints nothing on stdout" out_empty
-ok "lint: the message does not repeat the line number" \
+check "lint: bad mode exits 1" rc_is 1
+check "lint: bad mode error names line 2" err_has "$T/badmode.txt:2: error:"
+check "lint: invalid policy prints nothing on stdout" out_empty
+check "lint: the message does not repeat the line number" \
     sh -c "! grep -q ':2: error: line 2' '$T/err'"
 
 runin "$T/badmode.txt" lint -
-ok "lint -: bad mode from stdin exits 1" rc_is 1
-ok "lint -: error names <stdin>:2" err_has "<stdin>:2: error:"
+check "lint -: bad mode from stdin exits 1" rc_is 1
+check "lint -: error names <stdin>:2" err_has "<stdin>:2: error:"
 
 run lint --json "$T/badmode.txt"
-ok "lint --json: invalid exits 1" rc_is 1
-ok "lint --json: valid is false" jis 'd["valid"]' False
-ok "lint --json: error line" jis 'd["error"]["line"]' 2
-ok "lint --json: error message" jis 'len(d["error"]["message"]) > 0' True
-ok "lint --json: error also on stderr" err_has ":2: error:"
+check "lint --json: invalid exits 1" rc_is 1
+check "lint --json: valid is false" jis 'd["valid"]' False
+check "lint --json: error line" jis 'd["error"]["line"]' 2
+check "lint --json: error message" jis 'len(d["error"]["message"]) > 0' True
+check "lint --json: error also on stderr" err_has ":2: error:"
 
 run lint "$T/vlate.txt"
-ok "lint: version not first is valid (RFC 8461 fixes no order)" rc_is 0
-ok "lint: version not first: the summary" out_has \
+check "lint: version not first is valid (RFC 8461 fixes no order)" rc_is 0
+check "lint: version not first: the summary" out_has \
     "$T/vlate.txt: valid: mode enforce, max_age 604800"
-ok "lint: version not first warns on its line" err_has \
+check "lint: version not first warns on its line" err_has \
     "$T/vlate.txt:2: warning: \"version: STSv1\" is not the first field"
-ok "lint: version not first: no error" sh -c "! grep -q ': error:' '$T/err'"
+check "lint: version not first: no error" sh -c "! grep -q ': error:' '$T/err'"
 run lint "$T/vlast.txt"
-ok "lint: version last, CRLF, is valid" rc_is 0
-ok "lint: version last warns on line 4" err_has "$T/vlast.txt:4: warning:"
+check "lint: version last, CRLF, is valid" rc_is 0
+check "lint: version last warns on line 4" err_has "$T/vlast.txt:4: warning:"
 run lint --json "$T/vlast.txt"
-ok "lint --json: version last is valid" jis 'd["valid"]' True
-ok "lint --json: version last warning line" jis 'd["warnings"][0]["line"]' 4
+check "lint --json: version last is valid" jis 'd["valid"]' True
+check "lint --json: version last warning line" jis 'd["warnings"][0]["line"]' 4
 run lint "$T/vnone.txt"
-ok "lint: no version field is still an error" \
+check "lint: no version field is still an error" \
     sh -c "[ $rc -eq 1 ] && grep -qF 'error: no \"version: STSv1\" field' '$T/err'"
 run lint "$T/vbad.txt"
-ok "lint: version STSv2 on line 3 is an error on line 3" \
+check "lint: version STSv2 on line 3 is an error on line 3" \
     sh -c "[ $rc -eq 1 ] && grep -qF '$T/vbad.txt:3: error:' '$T/err'"
 run lint "$T/bigage.txt"
-ok "lint: max_age 31557601 is an error on line 4" \
+check "lint: max_age 31557601 is an error on line 4" \
     sh -c "[ $rc -eq 1 ] && grep -qF '$T/bigage.txt:4: error:' '$T/err'"
 run lint "$T/nomx.txt"
-ok "lint: enforce without mx exits 1" rc_is 1
+check "lint: enforce without mx exits 1" rc_is 1
 run lint "$T/badmx.txt"
-ok "lint: bad mx pattern is an error on line 4" \
+check "lint: bad mx pattern is an error on line 4" \
     sh -c "[ $rc -eq 1 ] && grep -qF '$T/badmx.txt:4: error:' '$T/err'"
 
 run lint "$T/ext.txt"
-ok "lint: unknown field is valid" rc_is 0
-ok "lint: unknown field warns with its line" err_has "$T/ext.txt:5: warning:"
+check "lint: unknown field is valid" rc_is 0
+check "lint: unknown field warns with its line" err_has "$T/ext.txt:5: warning:"
 run lint --json "$T/ext.txt"
-ok "lint --json: warning line" jis 'd["warnings"][0]["line"]' 5
+check "lint --json: warning line" jis 'd["warnings"][0]["line"]' 5
 
 run lint --json "$T/quote.txt"
-ok "lint --json: quotes, backslashes and bad UTF-8 give valid JSON" \
+check "lint --json: quotes, backslashes and bad UTF-8 give valid JSON" \
     sh -c "[ $rc -eq 1 ] && python3 -c 'import json,sys; json.load(open(sys.argv[1]))' '$T/out'"
 
 run lint --json "$T/crlf.txt"
-ok "lint: CRLF policy is valid" rc_is 0
-ok "lint: CRLF is not part of the values" jis \
+check "lint: CRLF policy is valid" rc_is 0
+check "lint: CRLF is not part of the values" jis \
     'd["mode"] + "/" + d["mx"][0] + "/" + str(d["max_age"])' \
     'testing/mx1.example.com/86400'
 
@@ -164,105 +157,105 @@ open(sys.argv[1] + "/limit.txt", "wb").write(body)
 open(sys.argv[1] + "/big.txt", "wb").write(body + b"\n")
 PY
 run lint "$T/limit.txt"
-ok "lint: a 65536-byte policy is not too large" \
+check "lint: a 65536-byte policy is not too large" \
     sh -c "! grep -q 'too large' '$T/err' && [ $rc -eq 0 ]"
 run lint "$T/big.txt"
-ok "lint: a 65537-byte policy exits 1" rc_is 1
-ok "lint: a 65537-byte policy is too large" err_has "too large"
+check "lint: a 65537-byte policy exits 1" rc_is 1
+check "lint: a 65537-byte policy is too large" err_has "too large"
 run lint /dev/zero
-ok "lint: an endless file is read only up to the limit" \
+check "lint: an endless file is read only up to the limit" \
     sh -c "[ $rc -eq 1 ] && grep -q 'too large' '$T/err'"
 runin "$T/big.txt" lint --json -
-ok "lint --json -: too large from stdin" \
+check "lint --json -: too large from stdin" \
     sh -c "[ $rc -eq 1 ] && grep -q 'too large' '$T/out'"
 
 run lint "$T/missing.txt"
-ok "lint: missing file exits 2" rc_is 2
-ok "lint: missing file says why" err_has "No such file or directory"
+check "lint: missing file exits 2" rc_is 2
+check "lint: missing file says why" err_has "No such file or directory"
 run lint --json "$T/missing.txt"
-ok "lint --json: missing file exits 2, no JSON" \
+check "lint --json: missing file exits 2, no JSON" \
     sh -c "[ $rc -eq 2 ] && [ ! -s '$T/out' ]"
 run lint "$T"
-ok "lint: a directory exits 2" rc_is 2
+check "lint: a directory exits 2" rc_is 2
 run lint
-ok "lint: no file is a usage error" rc_is 2
+check "lint: no file is a usage error" rc_is 2
 run lint "$T/good.txt" "$T/good.txt"
-ok "lint: two files is a usage error" rc_is 2
+check "lint: two files is a usage error" rc_is 2
 
 # --- _mta-sts TXT
 run lint --sts-txt 'v=STSv1; id=20190429T010101'
-ok "sts-txt: valid record exits 0" rc_is 0
-ok "sts-txt: valid record shows the id" out_has "valid: id 20190429T010101"
+check "sts-txt: valid record exits 0" rc_is 0
+check "sts-txt: valid record shows the id" out_has "valid: id 20190429T010101"
 run lint --sts-txt --json 'v=spf1 -all' 'v=STSv1; id=abc123'
-ok "sts-txt: other TXT records are dropped" rc_is 0
-ok "sts-txt --json: id" jis 'd["id"]' abc123
-ok "sts-txt --json: valid" jis 'd["valid"]' True
+check "sts-txt: other TXT records are dropped" rc_is 0
+check "sts-txt --json: id" jis 'd["id"]' abc123
+check "sts-txt --json: valid" jis 'd["valid"]' True
 run lint --sts-txt 'v=STSv1; id=one' 'v=STSv1; id=two'
-ok "sts-txt: two records exit 1" rc_is 1
-ok "sts-txt: two records give an error" err_has "error:"
+check "sts-txt: two records exit 1" rc_is 1
+check "sts-txt: two records give an error" err_has "error:"
 run lint --sts-txt
-ok "sts-txt: no record exits 1" rc_is 1
+check "sts-txt: no record exits 1" rc_is 1
 run lint --sts-txt --json 'v=spf1 -all'
-ok "sts-txt: no v=STSv1 record exits 1" rc_is 1
-ok "sts-txt --json: no record is invalid" jis 'd["valid"]' False
+check "sts-txt: no v=STSv1 record exits 1" rc_is 1
+check "sts-txt --json: no record is invalid" jis 'd["valid"]' False
 run lint --sts-txt 'v=STSv1; id=bad_id!'
-ok "sts-txt: bad id exits 1" rc_is 1
-ok "sts-txt: bad id names record 1" err_has "_mta-sts TXT record 1: error:"
+check "sts-txt: bad id exits 1" rc_is 1
+check "sts-txt: bad id names record 1" err_has "_mta-sts TXT record 1: error:"
 run lint --sts-txt 'v=STSv1; id=123456789012345678901234567890123'
-ok "sts-txt: a 33-character id exits 1" rc_is 1
+check "sts-txt: a 33-character id exits 1" rc_is 1
 run lint --sts-txt --json '"v=STSv1; " "id=2024x1"'
-ok "sts-txt: dig's quoted strings are joined" jis 'd["id"]' 2024x1
+check "sts-txt: dig's quoted strings are joined" jis 'd["id"]' 2024x1
 run lint --sts-txt '"v=STSv1; id=12\0513"'
-ok "sts-txt: \\DDD escapes are decoded" out_has "valid: id 1233"
+check "sts-txt: \\DDD escapes are decoded" out_has "valid: id 1233"
 run lint --sts-txt '"v=STSv1; id=1'
-ok "sts-txt: unbalanced quote is a usage error" rc_is 2
+check "sts-txt: unbalanced quote is a usage error" rc_is 2
 
 # --- _smtp._tls TXT
 run lint --tlsrpt-txt --json \
     'v=TLSRPTv1; rua=mailto:tls@example.com,https://r.example.com/tlsrpt'
-ok "tlsrpt-txt: valid record exits 0" rc_is 0
-ok "tlsrpt-txt --json: rua list" jis '" ".join(d["rua"])' \
+check "tlsrpt-txt: valid record exits 0" rc_is 0
+check "tlsrpt-txt --json: rua list" jis '" ".join(d["rua"])' \
     'mailto:tls@example.com https://r.example.com/tlsrpt'
-ok "tlsrpt-txt --json: version" jis 'd["version"]' TLSRPTv1
+check "tlsrpt-txt --json: version" jis 'd["version"]' TLSRPTv1
 run lint --tlsrpt-txt 'v=TLSRPTv1; rua=mailto:tls@example.com'
-ok "tlsrpt-txt: human output lists the rua" \
+check "tlsrpt-txt: human output lists the rua" \
     out_has "valid: rua mailto:tls@example.com"
 run lint --tlsrpt-txt 'v=TLSRPTv1; rua=ftp://r.example.com/tlsrpt'
-ok "tlsrpt-txt: ftp: scheme exits 1" rc_is 1
-ok "tlsrpt-txt: bad scheme names record 1" \
+check "tlsrpt-txt: ftp: scheme exits 1" rc_is 1
+check "tlsrpt-txt: bad scheme names record 1" \
     err_has "_smtp._tls TXT record 1: error:"
 run lint --tlsrpt-txt --json 'v=TLSRPTv1; rua=ftp://r.example.com/tlsrpt'
-ok "tlsrpt-txt --json: bad scheme is invalid" jis 'd["valid"]' False
+check "tlsrpt-txt --json: bad scheme is invalid" jis 'd["valid"]' False
 run lint --sts-txt --tlsrpt-txt 'v=STSv1; id=1'
-ok "lint: --sts-txt with --tlsrpt-txt is a usage error" rc_is 2
+check "lint: --sts-txt with --tlsrpt-txt is a usage error" rc_is 2
 
 # --- match
 run match mx1.example.com mx2.example.com mx1.example.com
-ok "match: exact name exits 0" rc_is 0
-ok "match: names the pattern" out_has "mx1.example.com matches mx1.example.com"
+check "match: exact name exits 0" rc_is 0
+check "match: names the pattern" out_has "mx1.example.com matches mx1.example.com"
 run match MX1.Example.COM. mx1.example.com
-ok "match: case and a trailing dot are ignored" rc_is 0
+check "match: case and a trailing dot are ignored" rc_is 0
 run match mx3.example.com mx1.example.com mx2.example.com
-ok "match: no match exits 1" rc_is 1
-ok "match: no match lists the patterns" \
+check "match: no match exits 1" rc_is 1
+check "match: no match lists the patterns" \
     err_has "mx3.example.com matches none of: mx1.example.com, mx2.example.com"
 run match a.mail.example.com '*.mail.example.com'
-ok "match: wildcard matches one label" rc_is 0
+check "match: wildcard matches one label" rc_is 0
 run match a.b.mail.example.com '*.mail.example.com'
-ok "match: wildcard does not match two labels" rc_is 1
+check "match: wildcard does not match two labels" rc_is 1
 run match mail.example.com '*.mail.example.com'
-ok "match: wildcard does not match the bare domain" rc_is 1
+check "match: wildcard does not match the bare domain" rc_is 1
 run match mx.bücher.example mx.xn--bcher-kva.example
-ok "match: U-label host matches its A-label pattern" rc_is 0
+check "match: U-label host matches its A-label pattern" rc_is 0
 run match mx.xn--bcher-kva.example '*.bücher.example'
-ok "match: A-label host matches a U-label wildcard" rc_is 0
+check "match: A-label host matches a U-label wildcard" rc_is 0
 run match 'bad..example.com' mx1.example.com
-ok "match: invalid host is a usage error" rc_is 2
-ok "match: invalid host is named" err_has "bad..example.com"
+check "match: invalid host is a usage error" rc_is 2
+check "match: invalid host is named" err_has "bad..example.com"
 run match mx1.example.com 'mx1.*.example.com'
-ok "match: invalid pattern is a usage error" rc_is 2
+check "match: invalid pattern is a usage error" rc_is 2
 run match mx1.example.com
-ok "match: no pattern is a usage error" rc_is 2
+check "match: no pattern is a usage error" rc_is 2
 
 # --- generate
 policy_of() {	# the policy file part of generate's output
@@ -274,134 +267,133 @@ txt_of() {	# the quoted data of the zone line for $1
 run generate --domain Example.COM --mode enforce --mx mx1.example.com \
     --mx '*.Mail.Example.com' --rua mailto:tlsrpt@example.com \
     --rua https://r.example.com/tlsrpt
-ok "generate: exits 0" rc_is 0
+check "generate: exits 0" rc_is 0
 cp "$T/out" "$T/gen"
 policy_of >"$T/gen-policy"
 sts=$(txt_of _mta-sts)
 rpt=$(txt_of _smtp._tls)
-ok "generate: TXT line for the lower-case domain" \
+check "generate: TXT line for the lower-case domain" \
     grep -qE '^_mta-sts\.example\.com\. IN TXT "v=STSv1; id=[0-9]{8}T[0-9]{6}"$' \
     "$T/gen"
-ok "generate: says where to serve the policy" grep -qF \
+check "generate: says where to serve the policy" grep -qF \
     'https://mta-sts.example.com/.well-known/mta-sts.txt' "$T/gen"
-ok "generate: says text/plain" grep -qF 'text/plain' "$T/gen"
-ok "generate: says the certificate name" grep -qF \
+check "generate: says text/plain" grep -qF 'text/plain' "$T/gen"
+check "generate: says the certificate name" grep -qF \
     'certificate valid for' "$T/gen"
-ok "generate: says to update the policy before the id" grep -qF \
+check "generate: says to update the policy before the id" grep -qF \
     'publish the new policy file first' "$T/gen"
 runin "$T/gen-policy" lint --json -
-ok "generate | lint -: the policy is valid" rc_is 0
-ok "generate | lint -: mode" jis 'd["mode"]' enforce
-ok "generate | lint -: default max_age for enforce" jis 'd["max_age"]' 604800
-ok "generate | lint -: mx patterns" jis '",".join(d["mx"])' \
+check "generate | lint -: the policy is valid" rc_is 0
+check "generate | lint -: mode" jis 'd["mode"]' enforce
+check "generate | lint -: default max_age for enforce" jis 'd["max_age"]' 604800
+check "generate | lint -: mx patterns" jis '",".join(d["mx"])' \
     'mx1.example.com,*.mail.example.com'
-ok "generate | lint -: no warnings" jis 'len(d["warnings"])' 0
+check "generate | lint -: no warnings" jis 'len(d["warnings"])' 0
 run lint --sts-txt --json "$sts"
-ok "generate | lint --sts-txt: the TXT record is valid" rc_is 0
-ok "generate | lint --sts-txt: id is the UTC time" \
+check "generate | lint --sts-txt: the TXT record is valid" rc_is 0
+check "generate | lint --sts-txt: id is the UTC time" \
     jis '__import__("re").fullmatch("[0-9]{8}T[0-9]{6}", d["id"]) is not None' True
 run lint --tlsrpt-txt --json "$rpt"
-ok "generate | lint --tlsrpt-txt: the TLS-RPT record is valid" rc_is 0
-ok "generate | lint --tlsrpt-txt: both rua" jis '" ".join(d["rua"])' \
+check "generate | lint --tlsrpt-txt: the TLS-RPT record is valid" rc_is 0
+check "generate | lint --tlsrpt-txt: both rua" jis '" ".join(d["rua"])' \
     'mailto:tlsrpt@example.com https://r.example.com/tlsrpt'
 
 run generate --domain example.com --mode testing --mx mx.example.com
-ok "generate: testing mode exits 0" rc_is 0
-ok "generate: no --rua, no TLS-RPT record" sh -c "! grep -q _smtp._tls '$T/out'"
+check "generate: testing mode exits 0" rc_is 0
+check "generate: no --rua, no TLS-RPT record" sh -c "! grep -q _smtp._tls '$T/out'"
 policy_of >"$T/gen-policy"
 runin "$T/gen-policy" lint --json -
-ok "generate: default max_age for testing is 86400" jis 'd["max_age"]' 86400
+check "generate: default max_age for testing is 86400" jis 'd["max_age"]' 86400
 run generate --domain example.com --mode none
-ok "generate: mode none needs no mx" rc_is 0
+check "generate: mode none needs no mx" rc_is 0
 policy_of >"$T/gen-policy"
 runin "$T/gen-policy" lint --json -
-ok "generate: mode none policy is valid" jis 'd["mode"]' none
+check "generate: mode none policy is valid" jis 'd["mode"]' none
 run generate --domain bücher.example --mode testing --mx mx.bücher.example \
     --max-age 31557600 --id abc123
-ok "generate: IDN domain and largest max_age exit 0" rc_is 0
-ok "generate: IDN domain is written as A-labels" \
+check "generate: IDN domain and largest max_age exit 0" rc_is 0
+check "generate: IDN domain is written as A-labels" \
     out_has '_mta-sts.xn--bcher-kva.example. IN TXT "v=STSv1; id=abc123"'
 policy_of >"$T/gen-policy"
 runin "$T/gen-policy" lint --json -
-ok "generate: IDN mx is written as A-labels" jis 'd["mx"][0]' \
+check "generate: IDN mx is written as A-labels" jis 'd["mx"][0]' \
     mx.xn--bcher-kva.example
-ok "generate: --max-age is used" jis 'd["max_age"]' 31557600
+check "generate: --max-age is used" jis 'd["max_age"]' 31557600
 
 run generate --domain example.com --mode enforce --mx 'bad..example.com'
-ok "generate: bad mx pattern exits 1" rc_is 1
-ok "generate: bad mx pattern prints nothing" out_empty
-ok "generate: bad mx pattern says why" err_has "bad..example.com"
+check "generate: bad mx pattern exits 1" rc_is 1
+check "generate: bad mx pattern prints nothing" out_empty
+check "generate: bad mx pattern says why" err_has "bad..example.com"
 run generate --domain example.com --mode enforce --mx mx.example.com \
     --max-age 31557601
-ok "generate: max_age too high exits 1" rc_is 1
-ok "generate: max_age too high prints nothing" out_empty
-ok "generate: max_age too high says why" err_has "max_age"
+check "generate: max_age too high exits 1" rc_is 1
+check "generate: max_age too high prints nothing" out_empty
+check "generate: max_age too high says why" err_has "max_age"
 run generate --domain example.com --mode enforce --mx mx.example.com \
     --max-age 12x
-ok "generate: non-numeric max_age exits 1" rc_is 1
+check "generate: non-numeric max_age exits 1" rc_is 1
 run generate --domain example.com --mode enforce --mx mx.example.com \
     --id bad_id
-ok "generate: bad id is refused by the record parser" rc_is 1
-ok "generate: bad id prints nothing" out_empty
+check "generate: bad id is refused by the record parser" rc_is 1
+check "generate: bad id prints nothing" out_empty
 run generate --domain example.com --mode enforce --mx mx.example.com \
     --rua ftp://r.example.com/
-ok "generate: bad rua scheme exits 1" rc_is 1
-ok "generate: bad rua scheme prints nothing" out_empty
+check "generate: bad rua scheme exits 1" rc_is 1
+check "generate: bad rua scheme prints nothing" out_empty
 run generate --domain example.com --mode enforce --mx mx.example.com \
     --rua 'mailto:a@example.com,mailto:b@example.com'
-ok "generate: a --rua holding two URIs is refused" \
+check "generate: a --rua holding two URIs is refused" \
     sh -c "[ $rc -eq 1 ] && [ ! -s '$T/out' ]"
 run generate --domain example.com --mode enforce
-ok "generate: enforce without mx exits 1" rc_is 1
+check "generate: enforce without mx exits 1" rc_is 1
 run generate --domain example.com --mode strict --mx mx.example.com
-ok "generate: unknown mode exits 1" rc_is 1
+check "generate: unknown mode exits 1" rc_is 1
 run generate --domain 'bad domain' --mode testing --mx mx.example.com
-ok "generate: bad domain exits 1" rc_is 1
+check "generate: bad domain exits 1" rc_is 1
 run generate --mode testing --mx mx.example.com
-ok "generate: missing --domain is a usage error" rc_is 2
+check "generate: missing --domain is a usage error" rc_is 2
 run generate --domain example.com --mode testing --mx mx.example.com extra
-ok "generate: stray argument is a usage error" rc_is 2
+check "generate: stray argument is a usage error" rc_is 2
 
 # --- help and usage
 run --help
-ok "--help exits 0" rc_is 0
-ok "--help lists the commands" sh -c "grep -q lint '$T/out' && grep -q match '$T/out' && grep -q generate '$T/out'"
+check "--help exits 0" rc_is 0
+check "--help lists the commands" sh -c "grep -q lint '$T/out' && grep -q match '$T/out' && grep -q generate '$T/out'"
 run --version
-ok "--version exits 0" sh -c "[ $rc -eq 0 ] && grep -q '^mtasts ' '$T/out'"
+check "--version exits 0" sh -c "[ $rc -eq 0 ] && grep -q '^mtasts ' '$T/out'"
 for c in lint match generate; do
 	run "$c" --help
-	ok "$c --help exits 0 with usage on stdout" \
+	check "$c --help exits 0 with usage on stdout" \
 	    sh -c "[ $rc -eq 0 ] && grep -q 'usage: mtasts $c' '$T/out' && [ ! -s '$T/err' ]"
 done
 run
-ok "no command is a usage error" sh -c "[ $rc -eq 2 ] && grep -q usage: '$T/err'"
+check "no command is a usage error" sh -c "[ $rc -eq 2 ] && grep -q usage: '$T/err'"
 run frobnicate
-ok "unknown command is a usage error" sh -c "[ $rc -eq 2 ] && grep -q 'unknown command' '$T/err'"
+check "unknown command is a usage error" sh -c "[ $rc -eq 2 ] && grep -q 'unknown command' '$T/err'"
 run --bogus
-ok "unknown global option is a usage error" rc_is 2
+check "unknown global option is a usage error" rc_is 2
 run lint --bogus "$T/good.txt"
-ok "unknown lint option is a usage error" sh -c "[ $rc -eq 2 ] && grep -q usage: '$T/err'"
+check "unknown lint option is a usage error" sh -c "[ $rc -eq 2 ] && grep -q usage: '$T/err'"
 run generate --domain example.com --mode testing --mx
-ok "option without its value is a usage error" rc_is 2
+check "option without its value is a usage error" rc_is 2
 
 # --- report show on a hostile report: nothing reaches the terminal raw
 H=tests/unit/data/tlsrpt/hostile
 run report show "$H.json"
-ok "report show: a hostile report is shown, exit 0" rc_is 0
-ok "report show: exactly the golden text ($H.out)" cmp -s "$T/out" "$H.out"
-ok "report show: no control byte but newline on stdout" \
+check "report show: a hostile report is shown, exit 0" rc_is 0
+check "report show: exactly the golden text ($H.out)" cmp -s "$T/out" "$H.out"
+check "report show: no control byte but newline on stdout" \
     sh -c "! LC_ALL=C grep -q '[[:cntrl:]]' '$T/out'"
-ok "report show: no control byte but newline on stderr" \
+check "report show: no control byte but newline on stderr" \
     sh -c "! LC_ALL=C grep -q '[[:cntrl:]]' '$T/err'"
-ok "report show: counts above INT64_MAX are capped, warned" err_has \
+check "report show: counts above INT64_MAX are capped, warned" err_has \
     "total-failure-session-count is implausibly large; capped at 9223372036854775807"
 run report show --json "$H.json"
-ok "report show --json: a hostile report gives valid JSON" json_ok
-ok "report show --json: CR LF kept, escaped by the JSON writer" \
+check "report show --json: a hostile report gives valid JSON" json_ok
+check "report show --json: CR LF kept, escaped by the JSON writer" \
     jis 'd["organization-name"] == "Evil\r\nInjected: yes"' True
-ok "report show --json: counts capped, not wrapped" \
+check "report show --json: counts capped, not wrapped" \
     jis 'd["policies"][0]["failure-details"][2]["failed-session-count"]' \
     9223372036854775807
 
-echo "1..$n"
-[ "$nfail" -eq 0 ]
+tap_end

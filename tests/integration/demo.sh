@@ -157,5 +157,4 @@ ok $? "its last line names the Exim cases that went wrong"
 ! grep -q 'OpenSMTPD: not as' "$OUT"
 ok $? "OpenSMTPD's cases still came out right"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

@@ -37,7 +37,7 @@ ok $? "filter-mtasts built with ASan, LSan and UBSan ($ABUILD)"
 if ! lab_up 2>"$T/lab.err"; then
 	ok 1 "lab is up"
 	tap_show "$T/lab.err"
-	echo "1..$n"
+	tap_end
 	exit 1
 fi
 . "$LAB_DIR/env"
@@ -158,5 +158,4 @@ ok $? "exit status 0 ($(grep '^exit' "$T/drive.out"))"
 ! grep -q 'LeakSanitizer\|AddressSanitizer\|runtime error' "$T/filter.log"
 ok $? "no leak and no sanitizer report"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

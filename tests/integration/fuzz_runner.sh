@@ -62,5 +62,4 @@ runner "$T/all"
 [ $? -ne 0 ] && grep -q 'AddressSanitizer' "$T/out"
 ok $? "one target finds a bug: run.sh fails and shows the report"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

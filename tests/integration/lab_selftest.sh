@@ -9,10 +9,10 @@ LAB_NAME=${LAB_SELFTEST_NAME:-mtlab-self}
 unset LAB_DIR
 LAB_SRC=$(cd "$(dirname "$0")/../lab" && pwd)
 . "$LAB_SRC/lib.sh" || exit 1
+. "$LAB_SRC/../lib/tap.sh" || exit 1
 DOMAINS=$LAB_SRC/domains.txt
-N=0
-FAILED=0
 OUT=$(mktemp -d)
+TAP_CAPTURE=$OUT/check TAP_TIMING=1	# a check's output, shown when it fails
 LAB2_NAME=${LAB_NAME}2
 LAB2_DIR=$(dirname "$LAB_DIR")/$LAB2_NAME
 
@@ -24,30 +24,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-ok() {
-	N=$((N + 1))
-	echo "ok $N - $*"
-}
-not_ok() {
-	N=$((N + 1))
-	FAILED=$((FAILED + 1))
-	echo "not ok $N - $*"
-}
-check() {	# DESCRIPTION CMD...: ok when CMD succeeds
-	local d=$1 t0
-	shift
-	t0=$(lab__ms)
-	if "$@" >"$OUT/check" 2>&1; then
-		ok "$d"
-		echo "#   $(($(lab__ms) - t0)) ms"
-	else
-		not_ok "$d"
-		sed 's/^/#   /' "$OUT/check" | head -15
-	fi
-}
-skip() {	# a check that could not run is a failure, never a pass
-	not_ok "could not run: $*"
-}
 fail() {	# MESSAGE: explain a failed check; false (for "cond || fail")
 	echo "$*"
 	return 1
@@ -67,11 +43,11 @@ up_twice() {
 }
 if up_twice >"$OUT/up" 2>&1; then
 	grep '^#' "$OUT/up"
-	ok "lab_up brings the lab up, twice in a row (idempotent)"
+	ok 0 "lab_up brings the lab up, twice in a row (idempotent)"
 else
-	not_ok "lab_up brings the lab up"
+	ok 1 "lab_up brings the lab up"
 	sed 's/^/#   /' "$OUT/up"
-	echo "1..$N"
+	tap_end
 	exit 1
 fi
 . "$LAB_DIR/env"
@@ -186,8 +162,9 @@ if cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -o "$UBQ" \
 	}
 	check "libunbound (forwarder) follows the _mta-sts CNAME to its TXT" ub_fwd
 else
-	skip "libunbound checks: cannot build ubq ($(head -1 "$OUT/cc"))"
-	skip "libunbound checks"
+	# a check that could not run is a failure, never a pass
+	ok 1 "could not run: libunbound checks: cannot build ubq ($(head -1 "$OUT/cc"))"
+	ok 1 "could not run: libunbound checks"
 fi
 
 # ---------------------------------------------------------------- HTTPS
@@ -510,11 +487,10 @@ down_clean() {
 }
 if down_clean >"$OUT/dc" 2>&1; then
 	grep '^#' "$OUT/dc"
-	ok "lab_down stops every process and removes the namespace and /etc/netns entry"
+	ok 0 "lab_down stops every process and removes the namespace and /etc/netns entry"
 else
-	not_ok "lab_down leaves nothing"
+	ok 1 "lab_down leaves nothing"
 	sed 's/^/#   /' "$OUT/dc"
 fi
 
-echo "1..$N"
-[ "$FAILED" -eq 0 ]
+tap_end

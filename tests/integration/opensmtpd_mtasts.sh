@@ -33,13 +33,8 @@ fresh() {	# CASE [FILTER-ARGS...]: a new smtpd (and store, table)
 
 # DOMAIN: wait until smtpd has tried (and failed) to relay to DOMAIN
 tried_and_failed() {
-	local i
-	for i in $(seq 1 200); do
-		grep -q "No valid route for .*relay:$1," "$D/smtpd.log" &&
-		    return 0
-		sleep 0.1
-	done
-	return 1
+	wait_for "smtpd's failed relay to $1" 20 \
+	    grep -q "No valid route for .*relay:$1," "$D/smtpd.log"
 }
 
 queued() {	# RCPT: is a message for RCPT still in smtpd's queue?
@@ -54,6 +49,13 @@ filter_said() {	# REGEX: the filter logged a line matching REGEX
 	grep -q "filter-mtasts: .*$1" "$D/smtpd.log"
 }
 
+# smtpd logged the end of the client's session: a refused message is
+# then known never to have been queued
+session_over() {
+	wait_for "smtpd's end of the session" 10 \
+	    grep -q 'smtp disconnect' "$D/smtpd.log"
+}
+
 # ---------------------------------------------------------------- setup
 
 smtpd_unpack; ok $? "OpenSMTPD unpacked under build/ (not installed)"
@@ -61,7 +63,7 @@ smtpd_unpack; ok $? "OpenSMTPD unpacked under build/ (not installed)"
 if ! lab_up 2>"$T/lab.err"; then
 	ok 1 "lab is up"
 	cat "$T/lab.err" | sed 's/^/#   /'
-	echo "1..$n"
+	tap_end
 	exit 1
 fi
 . "$LAB_DIR/env"
@@ -83,8 +85,8 @@ fresh enforce-spoof
 smtpd_send user@enforce-spoof.test >"$T/out"
 grep -q '<\*\* *451 4.7.5 MTA-STS: no MX host of enforce-spoof.test' "$T/out"
 ok $? "enforce-spoof: RCPT refused with 451 4.7.5 and a reason"
-sleep 2
-nowhere user@enforce-spoof.test
+session_over && nowhere user@enforce-spoof.test &&
+    not queued user@enforce-spoof.test
 ok $? "enforce-spoof: nothing delivered (attacker got nothing)"
 
 for c in nostarttls expired selfsigned wrongname; do
@@ -119,18 +121,10 @@ pending() {	# the envelope is back in the queue, not in flight
 	smtpd_ctl "$D" show queue 2>/dev/null | grep "|$rcpt|" |
 	    grep -q '|pending|'
 }
-wait_for() {	# TENTHS CMD...: poll CMD every 100 ms, at most TENTHS times
-	local i
-	for i in $(seq 1 "$1"); do
-		"${@:2}" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 more_than() {	# N CMD: CMD prints a number greater than N
 	[ "$($2)" -gt "$1" ]
 }
-wait_for 300 pending
+wait_for "the envelope back in the queue" 30 pending
 ok $? "retry: the first attempt is over, the envelope is pending in the queue"
 tries=$(attempts) routes=$(tls_routes)
 tbl=$D/mtasts/enforce.db
@@ -140,7 +134,7 @@ ok $? "retry: the routing table is emptied (enforce-wrongname.test removed)"
 smtpd_ctl "$D" schedule all >"$T/schedule.out" 2>&1 &&
     grep -q '^1 envelope scheduled' "$T/schedule.out"
 ok $? "retry: smtpctl schedule all: $(head -1 "$T/schedule.out")"
-wait_for 300 more_than "$tries" attempts
+wait_for "a new attempt" 30 more_than "$tries" attempts
 ok $? "retry: smtpd made a new attempt ($tries attempts before, $(attempts) now)"
 [ "$(tls_routes)" -gt "$routes" ]
 ok $? "retry: the new attempt went through the TLS action ($(tls_routes) TLS routes)"
@@ -224,8 +218,7 @@ fresh mixed
 smtpd_send user@dyn.test >"$T/out"
 grep -q '<\*\* *451 4.7.5 MTA-STS: 1 of 2 MX hosts of dyn.test match no pattern' "$T/out"
 ok $? "mixed MX set: refused with 451 4.7.5 (smtpd cannot exclude a host)"
-sleep 2
-nowhere user@dyn.test
+session_over && nowhere user@dyn.test && not queued user@dyn.test
 ok $? "mixed MX set: nothing delivered (attacker got nothing)"
 fresh mixed-allowed -M
 smtpd_send user@dyn.test >"$T/out"
@@ -239,13 +232,8 @@ lab_set_rr dyn.test MX "10 good.mx.test."
 
 # ---------------------------------------------------------------- refresh
 
-wait_log() {	# REGEX SECONDS
-	local i
-	for i in $(seq 1 $(($2 * 10))); do
-		filter_said "$1" && return 0
-		sleep 0.1
-	done
-	return 1
+fetches() {	# DOMAIN: the policy fetches the engine logged for DOMAIN
+	grep -c "engine: $1: .*fetched policy" "$D/smtpd.log"
 }
 
 SMTPD_REFRESH=1 fresh refresh
@@ -257,13 +245,14 @@ lab_smtp_wait user@dyn.test 20 >/dev/null
 lab_smtp_delivered good.mx.test user@dyn.test tls &&
     filter_said "dyn.test: added to the routing table"
 ok $? "refresh: enforce domain dyn.test routed and delivered over TLS"
-sleep 6
-[ "$(grep -c 'engine: dyn2.test: .*fetched policy' "$D/smtpd.log")" -ge 2 ]
+# max_age 4: due after 2 s, the filter looks every second (-r 1)
+wait_for "a second fetch of dyn2.test's policy" 10 more_than 1 "fetches dyn2.test"
 ok $? "refresh: a policy past half its max_age is fetched again without mail"
 printf 'version: STSv1\nmode: testing\nmx: good.mx.test\nmax_age: 86400\n' |
     lab_set_policy dyn.test - &&
     lab_set_txt _mta-sts.dyn.test "v=STSv1; id=20261125T2"
-wait_log "dyn.test: removed from the routing table" 10
+wait_for "dyn.test's removal" 10 \
+    filter_said "dyn.test: removed from the routing table"
 ok $? "refresh: a domain that left enforce mode leaves the routing table"
 smtpd_alive "$D"
 ok $? "refresh: smtpd keeps running"
@@ -279,7 +268,13 @@ sed -i -e 's/^connect_timeout .*/connect_timeout 20s/' \
 smtpd_start "$D"
 smtpd_send user@hang.test >"$T/hang.out" &
 hangpid=$!
-sleep 1
+# its RCPT is waiting: the filter's policy fetch is connected to the
+# host that never answers
+hang_connected() {
+	lab_exec ss -Htn state established dst "$LAB_HTTPS_HANG:443" |
+	    grep -q .
+}
+wait_for "a connection to the hung policy host" 10 hang_connected
 t0=$(date +%s)
 for b in 1 2 3 4 5; do
 	pids=
@@ -337,7 +332,10 @@ ok $? "missing store: smtpd keeps running"
 	printf 'report|0.7|1.1|smtp-out|link-tls|zz\n'
 	head -c 70000 /dev/zero | tr '\0' 'x'; printf '\n'
 	printf 'filter|0.7|1.1|smtp-in|rcpt-to|00000000000000aa|0b|<u@1.2.3.4>\n'
-	sleep 1
+	# stdin stays open until the filter has answered the last line
+	wait_for "the filter's answer" 10 grep -q \
+	    'filter-result|00000000000000aa|000000000000000b|proceed' \
+	    "$T/garbage.out" >&2
 } | lab_exec "$FILTER" -r 0 -c "$LAB_CONF" -t "$T/garbage.db" \
     >"$T/garbage.out" 2>"$T/garbage.err"
 rc=$?
@@ -349,6 +347,4 @@ ok $? "garbage on stdin: each bad line logged"
 
 smtpd_stop "$D"
 D=
-echo "1..$n"
-[ "$failed" -eq 0 ] && exit 0
-exit 1
+tap_end

@@ -33,23 +33,17 @@ tap_diag() {
 }
 
 tried_and_failed() {	# DOMAIN: smtpd tried (and failed) to relay to it
-	local i
-	for i in $(seq 1 200); do
-		grep -q "No valid route for .*relay:$1," "$D/smtpd.log" &&
-		    return 0
-		sleep 0.1
-	done
-	return 1
+	wait_for "smtpd's failed relay to $1" 20 \
+	    grep -q "No valid route for .*relay:$1," "$D/smtpd.log"
+}
+
+has_records() {	# N REGEX: the filter logged at least N records matching
+	[ "$(grep -c "filter-mtasts: info: tlsrpt: recorded $2" \
+	    "$D/smtpd.log")" -ge "$1" ]
 }
 
 recorded() {	# N REGEX: wait until the filter logged N records matching
-	local i
-	for i in $(seq 1 100); do
-		[ "$(grep -c "filter-mtasts: info: tlsrpt: recorded $2" \
-		    "$D/smtpd.log")" -ge "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_for "$1 tlsrpt record(s) of '$2'" 10 has_records "$@"
 }
 
 conns() {	# HOST: connections the lab host saw
@@ -68,7 +62,7 @@ ok $? "filter-mtasts and mtasts are built"
 if ! lab_up 2>"$T/lab.err"; then
 	ok 1 "lab is up"
 	sed 's/^/#   /' "$T/lab.err"
-	echo "1..$n"
+	tap_end
 	exit 1
 fi
 . "$LAB_DIR/env"
@@ -136,13 +130,12 @@ nrec() {
 }
 # smtpd keeps an idle session open for a while before QUIT: wait until
 # every session the lab saw end has been recorded (7 + the failed ones).
-for i in $(seq 1 90); do
+all_recorded() {
 	NOTLS=$(sessions nostarttls.mx.test)
 	[ "$(nrec)" -eq $((7 + NOTLS)) ] && [ "$(conns good.mx.test)" -eq 3 ] &&
-	    grep -q 'tlsrpt: report mail via .*: not recorded' "$D/smtpd.log" &&
-	    break
-	sleep 1
-done
+	    grep -q 'tlsrpt: report mail via .*: not recorded' "$D/smtpd.log"
+}
+wait_for "a record for every session the lab saw end" 90 all_recorded
 NOTLS=$(sessions nostarttls.mx.test)
 smtpd_stop "$D"
 grep 'tlsrpt: recorded' "$D/smtpd.log" | sed 's/^.*tlsrpt: /# /'
@@ -174,7 +167,7 @@ summary() {
         for d in p.get("failure-details", []))))(
     [p for p in r["policies"] if p["policy"]["policy-type"] == "sts"][0])'
 }
-check() {	# DOMAIN EXPECTED
+report_is() {	# DOMAIN EXPECTED
 	local got
 	got=$(summary "$1" 2>&1)
 	[ "$got" = "$2" ] && return 0
@@ -182,19 +175,19 @@ check() {	# DOMAIN EXPECTED
 	echo "# $1: want: $2" >&2
 	return 1
 }
-check enforce-good "1 0 []"
+report_is enforce-good "1 0 []"
 ok $? "enforce-good: 1 successful session, 0 failed"
-check testing-good "1 0 []"
+report_is testing-good "1 0 []"
 ok $? "testing-good: 1 successful session, 0 failed"
-check enforce-nostarttls "0 $NOTLS [('starttls-not-supported', $NOTLS, 'nostarttls.mx.test', '127.0.20.2', None)]"
+report_is enforce-nostarttls "0 $NOTLS [('starttls-not-supported', $NOTLS, 'nostarttls.mx.test', '127.0.20.2', None)]"
 ok $? "enforce-nostarttls: $NOTLS starttls-not-supported at nostarttls.mx.test (one per session)"
-check testing-nostarttls "0 1 [('starttls-not-supported', 1, 'nostarttls.mx.test', '127.0.20.2', None)]"
+report_is testing-nostarttls "0 1 [('starttls-not-supported', 1, 'nostarttls.mx.test', '127.0.20.2', None)]"
 ok $? "testing-nostarttls: delivered in clear, 1 starttls-not-supported"
-check enforce-expired "0 1 [('validation-failure', 1, 'expired.mx.test', '127.0.20.3', 'TLS verification failed (smtpd gave up after the TLS handshake and does not report why)')]"
+report_is enforce-expired "0 1 [('validation-failure', 1, 'expired.mx.test', '127.0.20.3', 'TLS verification failed (smtpd gave up after the TLS handshake and does not report why)')]"
 ok $? "enforce-expired: 1 validation-failure (TLS verification failed)"
-check enforce-spoof "0 1 [('validation-failure', 1, 'attacker.evil.test', None, \"MX host attacker.evil.test matches none of the policy's mx patterns (good.mx.test); refused at RCPT TO\")]"
+report_is enforce-spoof "0 1 [('validation-failure', 1, 'attacker.evil.test', None, \"MX host attacker.evil.test matches none of the policy's mx patterns (good.mx.test); refused at RCPT TO\")]"
 ok $? "enforce-spoof: 1 validation-failure naming the host and the patterns"
-check testing-spoof "0 1 [('validation-failure', 1, 'attacker.evil.test', '127.0.20.6', \"MX host attacker.evil.test matches none of the policy's mx patterns (good.mx.test)\")]"
+report_is testing-spoof "0 1 [('validation-failure', 1, 'attacker.evil.test', '127.0.20.6', \"MX host attacker.evil.test matches none of the policy's mx patterns (good.mx.test)\")]"
 ok $? "testing-spoof: 1 validation-failure (MX outside the testing policy)"
 [ "$(json "$(R enforce-good)" 'len(r["policies"])')" = 1 ] &&
     [ "$(json "$(R enforce-good)" 'r["policies"][0]["policy"]["mx-host"]')" = "['good.mx.test']" ]
@@ -283,11 +276,12 @@ ok $? "the DKIM signature verifies (python3-dkim)"
 lab_exec "$MTASTS" report show "$M" >"$T/show.out" 2>&1 &&
     grep -q 'sessions: 1 (1 successful, 0 failed)' "$T/show.out"
 ok $? "mtasts report show on the received mail: 1 successful session"
-sleep 1
+# the filter's word on the report mail's session: after it, nothing more
+wait_for "the filter's line on the report mail's session" 10 \
+    grep -q 'tlsrpt: report mail via .*: not recorded' "$D/smtpd.log"
 [ "$(nrec)" -eq 1 ] && ! grep -q 'recorded .* for reports.test' "$D/smtpd.log"
 ok $? "no result recorded for the report mail's own delivery"
 smtpd_stop "$D"
 
 D=
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

@@ -56,17 +56,17 @@ said_due() {	# FILE: the domains the engine named due for a refresh
 
 for bin in "$MTASTS" "$FILTER"; do
 	if [ ! -x "$bin" ]; then
-		echo "not ok 1 - $bin is missing: run make first"
+		ok 1 "$bin is missing: run make first"
 		exit 1
 	fi
 done
 if ! command -v sqlite3 >/dev/null; then
-	echo "not ok 1 - sqlite3 (the command) is needed to age the store"
+	ok 1 "sqlite3 (the command) is needed to age the store"
 	exit 1
 fi
 if ! lab_up >"$T/lab.log" 2>&1; then
-	cat "$T/lab.log"
-	echo "not ok 1 - the lab starts"
+	tap_show "$T/lab.log"
+	ok 1 "the lab starts"
 	exit 1
 fi
 
@@ -138,17 +138,11 @@ lab_exec "$FILTER" -v -r 1 -c "$T/filter.conf" -t "$T/filter-table.db" \
     <"$T/filter.in" >"$T/filter.out" 2>"$T/filter.err" &
 fpid=$!
 exec 3>"$T/filter.in"
-for i in $(seq 1 300); do
-	grep -q 'refresh: pass done' "$T/filter.err" && break
-	sleep 0.1
-done
-grep -q 'refresh: pass done' "$T/filter.err"
+wait_for "the filter's refresh pass" 30 \
+    grep -q 'refresh: pass done' "$T/filter.err"
 pass=$?
 exec 3>&-	# EOF on its stdin: the filter exits
-for i in $(seq 1 100); do
-	kill -0 "$fpid" 2>/dev/null || break
-	sleep 0.1
-done
+wait_for "the filter's exit" 10 not kill -0 "$fpid" 2>/dev/null
 ! kill -0 "$fpid" 2>/dev/null && wait "$fpid"
 frc=$?
 fpid=
@@ -179,5 +173,4 @@ ok $? "both named the same domains due: mtasts refresh [$cli_due], filter [$filt
     "$(sql seed "SELECT checked FROM policies WHERE domain='multistring.test'")" ]
 ok $? "the filter's pass: half-life and new id refetched, the expired policy left alone"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

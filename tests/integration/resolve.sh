@@ -28,12 +28,12 @@ conf() {	# EXTRA-LINES: a config for the lab, with its own store
 now_ms() { date +%s%3N; }
 
 if [ ! -x "$MTASTS" ]; then
-	echo "not ok 1 - $MTASTS is missing: run make first"
+	ok 1 "$MTASTS is missing: run make first"
 	exit 1
 fi
 if ! lab_up >"$T/lab.log" 2>&1; then
-	cat "$T/lab.log"
-	echo "not ok 1 - the lab starts"
+	tap_show "$T/lab.log"
+	ok 1 "the lab starts"
 	exit 1
 fi
 conf
@@ -134,7 +134,10 @@ GCONF=$T/garbage.conf
     echo "dns_timeout 1500ms"; } >"$GCONF"
 lab_exec python3 tests/lab/garbagedns.py 127.0.10.55 53 20 "$T/garbage.count" &
 gpid=$!
-sleep 0.5
+garbage_up() {	# the mock DNS server is bound
+	lab_exec ss -Hlnu src 127.0.10.55:53 | grep -q .
+}
+wait_for "the garbage DNS server's socket" 5 garbage_up
 SAVED_CONF=$CONF CONF=$GCONF
 t0=$(now_ms)
 q dyn.test
@@ -186,7 +189,7 @@ q dyn2.test
 is mode enforce && is source network
 ok $? "short-lived policy fetched"
 lab_set_txt _mta-sts.dyn2.test
-sleep 3
+sleep 3		# time itself: max_age 2 s passing, in whole seconds
 q dyn2.test
 is mode none && is source none
 ok $? "expired policy and no TXT: no policy"
@@ -198,7 +201,7 @@ printf 'version: STSv1\nmode: enforce\nmx: good.mx.test\nmax_age: 4\n' |
     lab_set_policy dyn2.test -
 q dyn2.test
 before=$(fetches dyn2.test)
-sleep 3
+sleep 3		# time itself: past half of max_age 4 s, short of expiry
 q dyn2.test
 is source network && [ "$(fetches dyn2.test)" -gt "$before" ]
 ok $? "past half max_age: refetched with the same id"
@@ -282,5 +285,4 @@ lab_exec "$MTASTS" query -c "$T/bad.conf" enforce.test >/dev/null 2>"$T/last.err
 [ $? -eq 2 ] && grep -q 'line 2: ' "$T/last.err"
 ok $? "unknown config key: exit 2, line named"
 
-echo "# $n tests, $failed failed"
-[ "$failed" -eq 0 ]
+tap_end

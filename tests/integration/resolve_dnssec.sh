@@ -27,12 +27,12 @@ conf() {	# NAME [LINE...]: a config for the lab, its own empty store
 }
 
 if [ ! -x "$MTASTS" ]; then
-	echo "not ok 1 - $MTASTS is missing: run make first"
+	ok 1 "$MTASTS is missing: run make first"
 	exit 1
 fi
 if ! lab_up >"$T/lab.log" 2>&1; then
-	cat "$T/lab.log"
-	echo "not ok 1 - the lab starts with DNSSEC"
+	tap_show "$T/lab.log"
+	ok 1 "the lab starts with DNSSEC"
 	exit 1
 fi
 # the zone's DS, the lab's validating unbound's trust anchor too
@@ -80,5 +80,4 @@ grep -q 'DNSSEC' "$T/last.err"
 [ $? -ne 0 ]
 ok $? "no trust anchor: nothing about DNSSEC in the log"
 
-echo "# $n tests, $failed failed"
-[ "$failed" -eq 0 ]
+tap_end

@@ -42,15 +42,6 @@ tap_diag() {	# the files of the section that failed
 	return 0
 }
 
-wait_for() {	# TENTHS CMD...: poll CMD every 0.1 s for TENTHS/10 s
-	local i
-	for i in $(seq 1 "$1"); do
-		"${@:2}" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 avail_kib() {	# free KiB on the tmpfs
 	df -k --output=avail "$FS" | tail -n 1 | tr -d ' '
 }
@@ -66,15 +57,15 @@ fill() {	# fill the tmpfs to its last byte
 
 for b in "$MTASTS" "$FILTER" "$EXIM_SO"; do
 	if [ ! -x "$b" ] && [ ! -f "$b" ]; then
-		echo "not ok 1 - $b is missing: run make first"
+		ok 1 "$b is missing: run make first"
 		exit 1
 	fi
 done
 mkdir -p "$FS" && mount -t tmpfs -o size=1m,mode=0755 tmpfs "$FS"
 ok $? "a 1 MiB tmpfs for the store, in a private mount namespace"
 if ! lab_up >"$T/lab.log" 2>&1; then
-	cat "$T/lab.log"
-	echo "not ok 2 - the lab starts"
+	tap_show "$T/lab.log"
+	ok 1 "the lab starts"
 	exit 1
 fi
 { grep -v '^store ' "$LAB_CONF"; echo "store $STORE"; } >"$CONF"
@@ -128,7 +119,8 @@ exec 3>"$T/filter.in"
 printf 'config|ready\n' >&3
 printf 'filter|0.7|1.1|smtp-in|rcpt-to|00000000000000aa|0b|<u@%s>\n' \
     "$DOM" >&3
-wait_for 150 grep -q 'filter-result|00000000000000aa|' "$T/filter.out"
+wait_for "the filter's answer" 15 \
+    grep -q 'filter-result|00000000000000aa|' "$T/filter.out"
 grep -q 'filter-result|00000000000000aa|000000000000000b|proceed' \
     "$T/filter.out"
 ok $? "filter: RCPT TO <u@$DOM> answered (proceed)"
@@ -136,7 +128,7 @@ grep -q "$DOM: enforce (stale cache): relayed with mandatory verified TLS" \
     "$T/filter.err"
 ok $? "filter: $DOM routed as enforce, from the cache"
 exec 3>&-
-wait_for 50 sh -c "! kill -0 $FPID 2>/dev/null"
+wait_for "the filter's exit" 5 not kill -0 "$FPID" 2>/dev/null
 ok $? "filter: exits when its stdin closes"
 FPID=
 
@@ -149,6 +141,4 @@ is mode enforce && is source "stale cache" &&
     ! grep -q "read-only" "$T/last.err"
 ok $? "CLI: with room again the store opens read-write, policy cached"
 
-echo "1..$n"
-[ "$failed" -eq 0 ] && exit 0
-exit 1
+tap_end

@@ -33,7 +33,7 @@ print(eval(sys.argv[2]))' "$1" "$2"
 }
 
 if [ ! -x "$MTASTS" ]; then
-	echo "not ok 1 - $MTASTS is missing: run make first"
+	ok 1 "$MTASTS is missing: run make first"
 	exit 1
 fi
 if ! ${CC:-cc} -Icommon/include -D_GNU_SOURCE -std=c11 -Wall -Wextra \
@@ -44,8 +44,8 @@ if ! ${CC:-cc} -Icommon/include -D_GNU_SOURCE -std=c11 -Wall -Wextra \
 	exit 1
 fi
 if ! lab_up >"$T/lab.log" 2>&1; then
-	cat "$T/lab.log"
-	echo "not ok 1 - the lab starts"
+	tap_show "$T/lab.log"
+	ok 1 "the lab starts"
 	exit 1
 fi
 . "$LAB_DIR/env"
@@ -243,5 +243,4 @@ grep -q 'testing-nostarttls.test: TLS-RPT record .* is not valid' "$T/last.err" 
 ! ls "$T/reports" | grep -q testing-nostarttls
 ok $? "an invalid _smtp._tls record: no report, logged"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

@@ -34,12 +34,7 @@ alive() {	# PIDFILE: is that process still running (not a zombie)?
 }
 gone() {	# PIDFILE...: each process ends within 5 s (SIGKILL is not instant)
 	for f in "$@"; do
-		i=0
-		while alive "$f"; do
-			[ "$i" -ge 50 ] && return 1
-			sleep 0.1
-			i=$((i + 1))
-		done
+		wait_for "the end of pid $(cat "$f")" 5 not alive "$f" || return 1
 	done
 }
 # send [ARGS...]: report send, bounded by timeout(1) so that a hang fails
@@ -53,7 +48,7 @@ send() {
 }
 
 if [ ! -x "$MTASTS" ]; then
-	echo "not ok 1 - $MTASTS is missing: run make first"
+	ok 1 "$MTASTS is missing: run make first"
 	exit 1
 fi
 
@@ -144,5 +139,4 @@ grep -q '^rua sent 2 [0-9]* mailto:tlsrpt@reports.test$' "$S" &&
     "$T/good.eml" && [ "$(wc -c <"$T/good.eml")" -gt 1048576 ]
 ok $? "working sendmail: state sent, the whole message read"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

@@ -23,6 +23,9 @@
 #   exim_queue      recipients still in the queue, one per line
 #   exim_queued RCPT  is RCPT still queued?
 #   exim_log, exim_paniclog, exim_log_has ERE
+#   exim_tap_diag   the end of Exim's main log as TAP comments (a script's
+#                   tap_diag, tests/lib/tap.sh)
+#   exim_finish     the lab taken down unless KEEP_LAB is set (an EXIT trap)
 #
 # BUILD (default build) is the build folder with mtasts.so. Exim is
 # unpacked into $LAB_RUN/exim-root and runs in $LAB_RUN/exim-e2e/$LAB_NAME
@@ -242,5 +245,16 @@ exim_log_has() {	# ERE: does the main log match?
 
 exim_paniclog() {
 	cat "$EXIM_DIR/log/paniclog" 2>/dev/null
+	return 0
+}
+
+exim_tap_diag() {
+	exim_log | tail -8 | cut -c1-300 | sed 's/^/# /'
+}
+
+exim_finish() {
+	if [ "${KEEP_LAB:-}" = "" ]; then
+		lab_down >/dev/null 2>&1
+	fi
 	return 0
 }

@@ -31,6 +31,7 @@ SMTPD_HELO=${SMTPD_HELO:-mta.sender.test}
 SMTPD_SUBMITTER=${SMTPD_SUBMITTER:-mx.sender.test}
 MTASTS_REPORT_SENDER=tlsrpt-noreply	# as in mtasts.h
 FILTER=${FILTER:-$SMTPD_REPO/build/filter-mtasts}
+. "$SMTPD_REPO/tests/lib/tap.sh"	# wait_for
 
 smtpd__msg() {
 	echo "smtpd: $*" >&2
@@ -119,9 +120,18 @@ match from any for any action "relay"
 EOC
 }
 
+smtpd__listening() {
+	lab_exec ss -Hlnt src "$SMTPD_ADDR:25" | grep -q .
+}
+
+smtpd__started() {	# DIR: listening, or dead (no use waiting then)
+	smtpd__listening && return 0
+	[ -s "$1/smtpd.pid" ] && ! kill -0 "$(cat "$1/smtpd.pid")" 2>/dev/null
+}
+
 # DIR: start smtpd for the case in DIR; its log is DIR/smtpd.log.
 smtpd_start() {
-	local d=$1 n
+	local d=$1
 	lab_add_addr "$SMTPD_ADDR" || return 1
 	lab_exec unshare -m --propagation private sh -c '
 		d=$1 bin=$2
@@ -131,18 +141,9 @@ smtpd_start() {
 		echo $$ >"$d/smtpd.pid"
 		exec "$bin" -d -f "$d/smtpd.conf"
 	    ' sh "$d" "$SMTPD_BIN" >"$d/smtpd.log" 2>&1 </dev/null &
-	n=100
-	while [ $n -gt 0 ]; do
-		if lab_exec ss -Hlnt src "$SMTPD_ADDR:25" | grep -q .; then
-			return 0
-		fi
-		if [ -s "$d/smtpd.pid" ] && ! kill -0 "$(cat "$d/smtpd.pid")" \
-		    2>/dev/null; then
-			break
-		fi
-		sleep 0.1
-		n=$((n - 1))
-	done
+	wait_for "smtpd listening on $SMTPD_ADDR:25" 10 smtpd__started "$d" \
+	    >&2
+	smtpd__listening && return 0
 	smtpd__msg "smtpd did not start"
 	tail -20 "$d/smtpd.log" >&2
 	return 1
@@ -156,15 +157,16 @@ smtpd_alive() {	# DIR
 	[ -s "$1/smtpd.pid" ] && kill -0 "$(cat "$1/smtpd.pid")" 2>/dev/null
 }
 
+smtpd__gone() {	# PID
+	! kill -0 "$1" 2>/dev/null
+}
+
 smtpd_stop() {	# DIR: stop that smtpd (TERM by pid, then KILL)
-	local pid n=50
+	local pid
 	[ -s "$1/smtpd.pid" ] || return 0
 	pid=$(cat "$1/smtpd.pid")
 	kill -TERM "$pid" 2>/dev/null
-	while [ $n -gt 0 ] && kill -0 "$pid" 2>/dev/null; do
-		sleep 0.1
-		n=$((n - 1))
-	done
+	wait_for "the end of smtpd $pid" 5 smtpd__gone "$pid" >&2
 	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
 	rm -f "$1/smtpd.pid"
 }
