@@ -55,8 +55,10 @@ sync_main(int argc, char *argv[])
 		return CLI_USAGE;
 	}
 	if (rc != MTASTS_OK) {
-		fprintf(stderr, "mtasts sync: failed: %s; local operation goes "
-		    "on, results wait here\n", mtasts_strerror(rc));
+		fprintf(stderr, "mtasts sync: failed (%s); local operation "
+		    "goes on, results wait here\n", rc == MTASTS_ESTORE ?
+		    "the store or PostgreSQL, see above" :
+		    mtasts_strerror(rc));
 		return CLI_INVALID;
 	}
 	printf("%u result batches (%llu sessions) moved, %u policies "

@@ -81,6 +81,7 @@ static int	pg_fault(struct pg *, PGresult *, const char *);
 static PGresult	*pg_run(struct pg *, const char *, int, const char *const *);
 static int	pg_cmd(struct pg *, const char *, int, const char *const *,
 		    const char *);
+static int	pg_script(struct pg *, const char *, const char *);
 static int	pg_migrate(struct pg *);
 static int	pg_migrate_step(struct pg *, int *);
 static int	pg_version(struct pg *, int *);
@@ -185,6 +186,19 @@ pg_cmd(struct pg *pg, const char *sql, int n, const char *const *params,
 	return MTASTS_OK;
 }
 
+/* Several statements without parameters (a migration step). */
+static int
+pg_script(struct pg *pg, const char *sql, const char *what)
+{
+	PGresult	*res;
+
+	res = PQexec(pg->conn, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		return pg_fault(pg, res, what);
+	PQclear(res);
+	return MTASTS_OK;
+}
+
 static void
 pg_rollback(struct pg *pg)
 {
@@ -229,7 +243,7 @@ pg_migrate_step(struct pg *pg, int *version)
 	}
 	if (*version < (int)PG_NMIGRATIONS) {
 		snprintf(v, sizeof(v), "%d", *version + 1);
-		if ((rc = pg_cmd(pg, pg_migrations[*version], 0, NULL,
+		if ((rc = pg_script(pg, pg_migrations[*version],
 		    "migrate")) != MTASTS_OK ||
 		    (rc = pg_cmd(pg, "DELETE FROM fleet_schema", 0, NULL,
 		    "migrate")) != MTASTS_OK ||
