@@ -34,6 +34,8 @@ int	refresh_main(int, char **);
 int	cache_main(int, char **);
 int	report_main(int, char **);
 int	check_main(int, char **);
+int	sync_main(int, char **);
+int	fleet_main(int, char **);
 
 struct mtasts_ctx;
 /*

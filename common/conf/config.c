@@ -92,6 +92,8 @@ static int	set_check(struct config *, const struct config_key *,
 		    struct config_line *);
 static int	set_retry(struct config *, const struct config_key *,
 		    struct config_line *);
+static int	set_lease(struct config *, const struct config_key *,
+		    struct config_line *);
 static int	set_log_only(struct config *, const struct config_key *,
 		    struct config_line *);
 static int	set_override(struct config *, const struct config_key *,
@@ -134,6 +136,11 @@ static const struct config_key config_keys[] = {
 	{ "sendmail", 0, 1, "an absolute path", set_path, F(sendmail) },
 	{ "sendmail_timeout", 0, 1, "a duration from 1ms to 300s",
 	    set_timeout, F(sendmail_timeout) },
+	{ "fleet", CK_REST, 1, "a PostgreSQL connection string", set_text,
+	    F(fleet) },
+	{ "fleet_host", 0, 1, "a host name", set_text, F(fleet_host) },
+	{ "fleet_lease", 0, 1, "whole seconds from 10s to 1d", set_lease,
+	    F(fleet_lease) },
 };
 #undef F
 #define NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))
@@ -267,6 +274,8 @@ config_free(struct config *conf)
 	free(conf->report_submitter);
 	free(conf->report_dir);
 	free(conf->sendmail);
+	free(conf->fleet);
+	free(conf->fleet_host);
 	free(conf);
 }
 
@@ -295,6 +304,7 @@ config_defaults(struct config *conf)
 	conf->sendmail_timeout = 60000;
 	conf->check_interval = 600;
 	conf->retry_interval = 300;
+	conf->fleet_lease = 600;
 	conf->log_only = 0;
 	if (config_strdup(&conf->store, CONFIG_DEFAULT_STORE) != MTASTS_OK ||
 	    config_strdup(&conf->report_dir, CONFIG_DEFAULT_REPORT_DIR) !=
@@ -486,6 +496,13 @@ set_store(struct config *conf, const struct config_key *k,
 	if (strcmp(cl->word[0], "none") == 0)
 		return config_strdup(&conf->store, "");
 	return set_path(conf, k, cl);
+}
+
+static int
+set_lease(struct config *conf, const struct config_key *k,
+    struct config_line *cl)
+{
+	return config_seconds(cl, k->usage, 10, 86400, &conf->fleet_lease);
 }
 
 static int

@@ -52,6 +52,13 @@ struct config {
 	char		*sendmail;	  /* path of sendmail(8) */
 	unsigned	 sendmail_timeout; /* ms, one sendmail run: writing
 					     the message and its exit */
+
+	/* Fleets: PostgreSQL shared by many hosts (mtasts sync) */
+	char		*fleet;		  /* libpq connection string; NULL:
+					     no fleet */
+	char		*fleet_host;	  /* this host's name in the fleet;
+					     NULL: gethostname() */
+	unsigned	 fleet_lease;	  /* s, a refresh lease in the fleet */
 };
 
 /*

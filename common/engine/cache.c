@@ -17,6 +17,7 @@
 #include "engine/cache.h"
 #include "engine/ctx.h"
 #include "engine/resolve.h"
+#include "engine/sync.h"
 
 struct list_arg {
 	const char	*domain;	/* only this one, or NULL */
@@ -137,6 +138,8 @@ mtasts_refresh(struct mtasts_ctx *ctx, int all, unsigned *nchecked,
 	*nchecked = *nfailed = 0;
 	if ((rc = refresh_list(ctx, all, 0, &ra)) != MTASTS_OK)
 		return rc;
+	/* a fleet: each due domain is refreshed by the host that leases it */
+	sync_leases(ctx, ra.due, &ra.n);
 	for (i = 0; i < ra.n; i++) {
 		(*nchecked)++;
 		if (resolve_sync(ctx, ra.due[i], 1, &ans) != MTASTS_OK ||
@@ -144,6 +147,8 @@ mtasts_refresh(struct mtasts_ctx *ctx, int all, unsigned *nchecked,
 			(*nfailed)++;
 		mtasts_answer_clear(&ans);
 	}
+	if (ra.n > 0)
+		sync_refreshed(ctx);
 	refresh_list_free(&ra);
 	return MTASTS_OK;
 }

@@ -748,6 +748,71 @@ int mtasts_check(struct mtasts_ctx *ctx, const char *domain,
     const struct mtasts_check_opts *opts, mtasts_check_cb *cb, void *arg,
     struct mtasts_check_summary *sum);
 
+/*
+ * ---- Fleets: many hosts, one policy view, one report ----
+ *
+ * With "fleet" (a libpq connection string) in mtasts.conf, hosts share
+ * their policies and TLS-RPT results through PostgreSQL. The delivery
+ * path never uses it: every function above keeps reading and writing
+ * the host's own store. mtasts_sync() is run periodically (the systemd
+ * timer mtasts-sync.timer, every minute):
+ *  - the results recorded here since the last sync are cut into a
+ *    numbered batch in the store, then added to the fleet's sums in one
+ *    PostgreSQL transaction keyed by (host, store, batch), and dropped
+ *    here only after PostgreSQL committed: none lost, none counted twice
+ *    across crashes and outages (batches wait here meanwhile);
+ *  - the policies fetched or checked here are published, and the
+ *    fleet's newer ones (by fetched time, then id) taken into the cache.
+ * mtasts_refresh() then takes a lease per due domain in PostgreSQL so
+ * one host refreshes it for the fleet, and mtasts_report_build()
+ * builds each domain's report from the fleet's sums on the one host
+ * that claims it in PostgreSQL (which also sends it).
+ */
+struct mtasts_sync_stats {
+	unsigned		batches;	/* result batches moved */
+	unsigned long long	sessions;	/* sessions in them */
+	unsigned		published;	/* policies published */
+	unsigned		pulled;		/* fleet policies cached here */
+};
+
+/*
+ * One sync. stats may be NULL. MTASTS_OK; MTASTS_ECONFIG when no fleet
+ * is configured; MTASTS_ESTORE when the store or PostgreSQL failed
+ * (logged with the server's message: authentication, TLS, unreachable;
+ * what was not moved waits for the next sync).
+ */
+int mtasts_sync(struct mtasts_ctx *ctx, struct mtasts_sync_stats *stats);
+
+/* A host of the fleet, as PostgreSQL knows it. */
+struct mtasts_fleet_host {
+	const char	*host;		/* fleet_host, or the host name */
+	const char	*store;		/* its store's random id */
+	time_t		 last_sync;	/* its last sync (server clock) */
+	long long	 batches;	/* result batches it moved */
+	long long	 sessions;	/* sessions in them */
+	int		 self;		/* this host and store */
+};
+/* What waits here. */
+struct mtasts_fleet_local {
+	char		 host[256];	/* this host in the fleet */
+	char		 store[65];	/* this store's id */
+	time_t		 last_sync;	/* last successful sync, 0: never */
+	long long	 batches;	/* cut, not yet in PostgreSQL */
+	long long	 batch_sessions; /* sessions in them */
+	long long	 uncut_sessions; /* in the counters, not yet cut */
+	long long	 spooled_bytes;	/* spooled, not yet folded */
+};
+typedef int mtasts_fleet_cb(void *arg, const struct mtasts_fleet_host *h);
+/*
+ * Fills local (from the store, PostgreSQL not needed), then calls cb
+ * for each host PostgreSQL has seen (borrowed; a non-zero return
+ * stops). MTASTS_ECONFIG without a fleet, MTASTS_ESTORE when the store
+ * cannot be read (local is then zero) or PostgreSQL failed (local is
+ * filled).
+ */
+int mtasts_fleet_status(struct mtasts_ctx *ctx,
+    struct mtasts_fleet_local *local, mtasts_fleet_cb *cb, void *arg);
+
 #ifdef __cplusplus
 }
 #endif

@@ -85,7 +85,34 @@ static const char *const store_migrations[] = {
 	" detail TEXT NOT NULL DEFAULT '',"
 	" count INTEGER NOT NULL,"
 	" PRIMARY KEY (day, domain, policy_type, result, mx, receiving_ip,"
-	" sending_ip, detail)) WITHOUT ROWID;"
+	" sending_ip, detail)) WITHOUT ROWID;",
+	/*
+	 * 2 -> 3: fleets (store_sync.c). tlsrpt.synced is the part of a
+	 * counter already cut into a batch; a batch waits in sync_rows
+	 * until PostgreSQL has committed it. sync_meta keeps this store's
+	 * random id and the sync watermarks.
+	 */
+	"ALTER TABLE tlsrpt ADD COLUMN synced INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE sync_meta ("
+	" key TEXT PRIMARY KEY NOT NULL,"
+	" value TEXT NOT NULL);"
+	"INSERT INTO sync_meta VALUES ('store_id', lower(hex(randomblob(16))));"
+	"CREATE TABLE sync_batches ("
+	" batch INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" created INTEGER NOT NULL);"
+	"CREATE TABLE sync_rows ("
+	" batch INTEGER NOT NULL,"
+	" day INTEGER NOT NULL,"
+	" domain TEXT NOT NULL,"
+	" policy_type TEXT NOT NULL,"
+	" result TEXT NOT NULL,"
+	" mx TEXT NOT NULL,"
+	" receiving_ip TEXT NOT NULL,"
+	" sending_ip TEXT NOT NULL,"
+	" detail TEXT NOT NULL,"
+	" count INTEGER NOT NULL,"
+	" PRIMARY KEY (batch, day, domain, policy_type, result, mx,"
+	" receiving_ip, sending_ip, detail)) WITHOUT ROWID;"
 };
 #define STORE_VERSION \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))

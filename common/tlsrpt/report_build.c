@@ -19,6 +19,13 @@
  *
  * Beside each report a ".state" file (rstate.c) lists the rua URIs for
  * "send". A report whose state file exists is not built again.
+ *
+ * In a fleet ("fleet" in mtasts.conf) this host's results are moved
+ * into PostgreSQL first (engine/sync.c), the rows are the fleet's sums,
+ * and each domain's report is built only by the host that claims it in
+ * PostgreSQL (claims of a host that died lapse after fleet_lease); that
+ * host sends it. Without PostgreSQL no fleet report is built: the
+ * results wait, and the next run tries again.
  */
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -35,7 +42,9 @@
 #include "rfc/report.h"
 #include "net/dns.h"
 #include "store/store.h"
+#include "store/pg.h"
 #include "engine/ctx.h"
+#include "engine/sync.h"
 #include "tlsrpt/rstate.h"
 
 #define BUILD_DAY	86400
@@ -52,6 +61,11 @@ struct build_rows {
 	int			 nomem;
 };
 
+static int	build_rows(struct mtasts_ctx *, long long, struct pg **,
+		    struct build_rows *);
+static int	build_fleet_domain(struct mtasts_ctx *, struct pg *,
+		    const char *, time_t, const struct build_row *, size_t,
+		    unsigned *);
 static int	build_collect(void *, const struct store_tlsrpt_row *);
 static void	build_rows_free(struct build_rows *);
 static int	build_domain(struct mtasts_ctx *, const char *, time_t,
@@ -77,7 +91,7 @@ int
 mtasts_report_build(struct mtasts_ctx *ctx, time_t day, unsigned *nbuilt)
 {
 	struct build_rows	 rows;
-	struct store		*st;
+	struct pg		*pg = NULL;
 	time_t			 day0;
 	size_t			 i, j;
 	unsigned		 built = 0;
@@ -88,14 +102,9 @@ mtasts_report_build(struct mtasts_ctx *ctx, time_t day, unsigned *nbuilt)
 	if (ctx == NULL || day < 0)
 		return MTASTS_EINVAL;
 	day0 = day - day % BUILD_DAY;
-	if ((st = ctx_store(ctx)) == NULL)
-		return MTASTS_ESTORE;
 	memset(&rows, 0, sizeof(rows));
-	rc = store_tlsrpt_day(st, (long long)(day0 / BUILD_DAY),
-	    build_collect, &rows);
-	if (rc == MTASTS_OK && rows.nomem)
-		rc = MTASTS_ENOMEM;
-	if (rc != MTASTS_OK)
+	if ((rc = build_rows(ctx, (long long)(day0 / BUILD_DAY), &pg,
+	    &rows)) != MTASTS_OK)
 		goto done;
 	if (rows.n == 0)
 		log_info(&ctx->log, "report: no results recorded on that "
@@ -104,8 +113,9 @@ mtasts_report_build(struct mtasts_ctx *ctx, time_t day, unsigned *nbuilt)
 		for (j = i; j < rows.n && strcmp(rows.v[j].domain,
 		    rows.v[i].domain) == 0; j++)
 			;
-		rc = build_domain(ctx, rows.v[i].domain, day0, rows.v + i,
-		    j - i, &built);
+		rc = pg != NULL ? build_fleet_domain(ctx, pg, rows.v[i].domain,
+		    day0, rows.v + i, j - i, &built) : build_domain(ctx,
+		    rows.v[i].domain, day0, rows.v + i, j - i, &built);
 		if (rc == MTASTS_ENOMEM || rc == MTASTS_ECONFIG)
 			goto done;
 		if (rc != MTASTS_OK)
@@ -113,10 +123,62 @@ mtasts_report_build(struct mtasts_ctx *ctx, time_t day, unsigned *nbuilt)
 	}
 	rc = err;
 done:
+	pg_close(pg);
 	build_rows_free(&rows);
 	if (nbuilt != NULL)
 		*nbuilt = built;
 	return rc;
+}
+
+/*
+ * The day's rows: this store's, or in a fleet the fleet's (after this
+ * host's results are moved there); *pg is then the connection.
+ */
+static int
+build_rows(struct mtasts_ctx *ctx, long long day, struct pg **pg,
+    struct build_rows *rows)
+{
+	struct store	*st;
+	int		 rc;
+
+	*pg = NULL;
+	if ((st = ctx_store(ctx)) == NULL)
+		return MTASTS_ESTORE;
+	if (ctx->conf->fleet == NULL)
+		rc = store_tlsrpt_day(st, day, build_collect, rows);
+	else if ((rc = sync_open(ctx, pg)) == MTASTS_OK &&
+	    (rc = sync_push(ctx, *pg, NULL)) == MTASTS_OK)
+		rc = pg_tlsrpt_day(*pg, day, build_collect, rows);
+	if (rc == MTASTS_OK && rows->nomem)
+		rc = MTASTS_ENOMEM;
+	if (rc != MTASTS_OK && ctx->conf->fleet != NULL)
+		log_err(&ctx->log, "report: the fleet's results cannot be "
+		    "read: no report built; they wait for the next run");
+	return rc;
+}
+
+/* One domain of the fleet: built here only when this host claims it. */
+static int
+build_fleet_domain(struct mtasts_ctx *ctx, struct pg *pg,
+    const char *domain, time_t day0, const struct build_row *rows,
+    size_t n, unsigned *built)
+{
+	char	holder[256];
+	int	rc;
+
+	rc = pg_report_claim(pg, domain, (long long)(day0 / BUILD_DAY),
+	    ctx->conf->fleet_lease, holder, sizeof(holder));
+	if (rc < 0)
+		return rc;
+	if (rc == 0) {
+		log_info(&ctx->log, "report: %s: the fleet's report is built "
+		    "by host %s", domain, holder[0] ? holder : "(another)");
+		return MTASTS_OK;
+	}
+	if ((rc = build_domain(ctx, domain, day0, rows, n, built)) !=
+	    MTASTS_OK)
+		return rc;
+	return pg_report_done(pg, domain, (long long)(day0 / BUILD_DAY));
 }
 
 static char *
