@@ -186,6 +186,11 @@ else
 		    >"$T/refresh.$h" 2>&1 &
 	done
 	wait
+	# nginx writes its access log line after the answer has left: the
+	# last fetches of the round may reach the log a moment after the
+	# clients are done
+	wait_for "100 fetches in nginx's log" 10 \
+	    test "$(fetches_since "$mark" 'bench\.test')" -ge 100
 	cnt=$(fetches_since "$mark" 'bench\.test')
 	uq=$(tail -n +"$((mark + 1))" "$LAB_DIR/logs/nginx-access.log" |
 	    grep -o 'host="mta-sts\.b[0-9]*\.bench\.test"' | sort -u | wc -l)
