@@ -369,6 +369,27 @@ int	mtasts_addrs_lookup_async(struct mtasts_ctx *ctx, const char *host,
 	    mtasts_addrs_cb *cb, void *arg);
 
 /*
+ * The TLSA RRset of an MX host (RFC 6698, _port._tcp.host) for DANE
+ * (RFC 7672), through the engine's resolver, asynchronously: cb as for
+ * mtasts_mx_lookup_async(); recs is freed when cb returns. err is
+ * MTASTS_OK only for an RRset that DNSSEC validated (secure), with n >= 1
+ * records; MTASTS_ENOTFOUND when there is none or it is not validated
+ * (insecure: no DANE); MTASTS_EDNS when the lookup failed or the answer
+ * is bogus (DANE cannot be decided: the caller defers).
+ */
+struct mtasts_tlsa {
+	uint8_t			 usage;		/* certificate usage */
+	uint8_t			 selector;
+	uint8_t			 mtype;		/* matching type */
+	const unsigned char	*data;		/* certificate association */
+	size_t			 len;
+};
+typedef void mtasts_tlsa_cb(void *arg, int err,
+    const struct mtasts_tlsa *recs, size_t n);
+int	mtasts_tlsa_lookup_async(struct mtasts_ctx *ctx, const char *host,
+	    unsigned port, mtasts_tlsa_cb *cb, void *arg);
+
+/*
  * TLS-RPT (RFC 8460): one result per delivery attempt, counted per UTC
  * day in the store and turned into reports by "mtasts report build".
  * Recording is cheap (one store write), never blocks delivery beyond the
