@@ -32,7 +32,6 @@
 struct mxconn {
 	struct bufferevent	*bev;
 	SSL			*ssl;
-	int			 fd;
 	int			 waiting;	/* a reply is expected */
 	int			 draining;	/* DRAIN wanted at low mark */
 	int			 handshake;	/* TLS handshake running */
@@ -89,13 +88,13 @@ mxconn_connect(const char *addr, unsigned port, unsigned connect_timeout,
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
-	c->fd = -1;
 	c->cb = cb;
 	c->arg = arg;
 	c->greeting = greeting_timeout;
 	snprintf(c->peer, sizeof(c->peer), "%s", addr);
 	if (mxconn_sockaddr(addr, port, &ss, &len) == -1 ||
-	    (c->bev = bufferevent_socket_new(relay.base, -1, 0)) == NULL)
+	    (c->bev = bufferevent_socket_new(relay.base, -1,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		goto fail;
 	bufferevent_setcb(c->bev, mxconn_on_read, mxconn_on_write,
 	    mxconn_on_event, c);
@@ -105,7 +104,6 @@ mxconn_connect(const char *addr, unsigned port, unsigned connect_timeout,
 	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&ss,
 	    (int)len) == -1)
 		goto fail;
-	c->fd = bufferevent_getfd(c->bev);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	return c;
 fail:
@@ -119,11 +117,9 @@ mxconn_free(struct mxconn *c)
 	if (c == NULL)
 		return;
 	if (c->bev != NULL)
-		bufferevent_free(c->bev);
-	if (c->ssl != NULL)
+		bufferevent_free(c->bev);	/* and the socket, the SSL */
+	else if (c->ssl != NULL)
 		SSL_free(c->ssl);
-	if (c->fd != -1)
-		close(c->fd);
 	free(c);
 }
 
@@ -142,7 +138,7 @@ mxconn_set_local(struct mxconn *c)
 	socklen_t		 len = sizeof(ss);
 	const void		*a;
 
-	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) == -1)
+	if (getsockname(bufferevent_getfd(c->bev), (struct sockaddr *)&ss, &len) == -1)
 		return;
 	a = ss.ss_family == AF_INET ?
 	    (const void *)&((struct sockaddr_in *)&ss)->sin_addr :
@@ -212,14 +208,17 @@ mxconn_write(struct mxconn *c, const void *buf, size_t len,
 void
 mxconn_starttls(struct mxconn *c, SSL *ssl, unsigned timeout)
 {
-	bufferevent_free(c->bev);	/* plain one; the fd stays open */
-	c->ssl = ssl;
-	c->bev = bufferevent_openssl_socket_new(relay.base, c->fd, ssl,
-	    BUFFEREVENT_SSL_CONNECTING, 0);
-	if (c->bev == NULL) {
+	struct bufferevent	*tls;
+
+	tls = bufferevent_openssl_filter_new(relay.base, c->bev, ssl,
+	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	if (tls == NULL) {
+		SSL_free(ssl);
 		mxconn_fail(c, "cannot start TLS (out of memory)");
 		return;
 	}
+	c->ssl = ssl;
+	c->bev = tls;	/* owns the plain one and ssl from now on */
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	bufferevent_setcb(c->bev, mxconn_on_read, mxconn_on_write,
 	    mxconn_on_event, c);
