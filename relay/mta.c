@@ -90,6 +90,7 @@ static void	mta_host_fail(struct mta *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	mta_route_fail(struct mta *);
 static void	mta_broken(struct mta *, const char *);
+static void	mta_fail(struct mta *, int, const char *, int);
 static void	mta_reply(struct mta *, int, const char *);
 static void	mta_record(struct mta *, enum mtasts_result, const char *);
 static int	mta_gone(struct mta *);
@@ -495,6 +496,25 @@ mta_host_fail(struct mta *m, const char *fmt, ...)
 	mta_next_host(m);
 }
 
+/*
+ * Fails the transaction: the reply goes to the command waiting (when
+ * waiting) and to every later one. The session may free m from
+ * sess_on_reply(): callers do not touch m after this.
+ */
+static void
+mta_fail(struct mta *m, int code, const char *text, int waiting)
+{
+	struct sess	*s = m->s;
+
+	m->state = M_FAILED;
+	m->s = NULL;
+	mta_reply(m, code, text);
+	m->s = s;
+	memcpy(m->fail, m->out, sizeof(m->fail));
+	if (waiting && s != NULL)
+		sess_on_reply(s, m->fail);
+}
+
 /* No host is left: every RCPT of this transaction gets the same 4xx. */
 static void
 mta_route_fail(struct mta *m)
@@ -508,9 +528,7 @@ mta_route_fail(struct mta *m)
 	    "used: %.600s", strict ? "4.7.5" : "4.4.1", strict ? "MTA-STS" :
 	    "delivery", m->domain, m->why[0] ? m->why : "no MX host");
 	relay_log(MTASTS_LOG_WARN, "%s: deferred: %s", m->domain, text);
-	m->state = M_FAILED;
-	mta_reply(m, 451, text);
-	memcpy(m->fail, m->out, sizeof(m->fail));
+	mta_fail(m, 451, text, 1);
 }
 
 /*
@@ -522,19 +540,13 @@ mta_broken(struct mta *m, const char *why)
 {
 	char	 text[512];
 	int	 waiting = m->state != M_READY && m->state != M_BODY;
-	struct sess *s = m->s;
 
 	snprintf(text, sizeof(text), "4.4.2 MX host %s [%s] failed: %s",
 	    mta_host_name(m), m->c ? mxconn_peer(m->c) : "", why);
 	relay_log(MTASTS_LOG_WARN, "%s: %s", m->domain, text);
 	mxconn_free(m->c);
 	m->c = NULL;
-	m->state = M_FAILED;
-	if (!waiting)
-		m->s = NULL;	/* nobody waits: keep the reply for later */
-	mta_reply(m, 451, text);
-	m->s = s;
-	memcpy(m->fail, m->out, sizeof(m->fail));
+	mta_fail(m, 451, text, waiting);
 }
 
 /* ------------------------------------------------------- the dialogue */
@@ -645,9 +657,7 @@ mta_dialogue(struct mta *m, int code, const char *text)
 		return;
 	case M_MAIL:
 		if (code / 100 != 2) {
-			m->state = M_FAILED;
-			mta_reply(m, code, text);
-			memcpy(m->fail, m->out, sizeof(m->fail));
+			mta_fail(m, code, text, 1);
 			return;
 		}
 		m->state = M_READY;
@@ -659,7 +669,7 @@ mta_dialogue(struct mta *m, int code, const char *text)
 		if (m->state == M_FAILED)
 			snprintf(m->fail, sizeof(m->fail), "503 5.5.1 "
 			    "transaction over\r\n");
-		mta_reply(m, code, text);
+		mta_reply(m, code, text);	/* last: m may be freed */
 		return;
 	case M_DATA:
 		m->state = code == 354 ? M_BODY : M_READY;
@@ -730,10 +740,8 @@ mta_send_mail(struct mta *m)
 	char	line[RELAY_LINE_MAX + 64];
 
 	if (m->utf8 && !(m->ext & EXT_SMTPUTF8)) {
-		m->state = M_FAILED;
-		mta_reply(m, 553, "5.6.7 the MX host does not support "
-		    "SMTPUTF8");
-		memcpy(m->fail, m->out, sizeof(m->fail));
+		mta_fail(m, 553, "5.6.7 the MX host does not support SMTPUTF8",
+		    1);
 		return;
 	}
 	snprintf(line, sizeof(line), "MAIL FROM:<%s>%s%s%s%s%s", m->from,
