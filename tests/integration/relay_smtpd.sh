@@ -66,10 +66,12 @@ relay_start() {	# [ARGS]: the relay in the lab, log in $D/relay.log
 	lab_exec "$RELAY" -v -c "$D/mtasts.conf" -C "$LAB_CA" \
 	    -H relay.sender.test -a 127.0.0.1/32 -T connect=5,command=20 \
 	    "$@" >>"$D/relay.log" 2>&1 &
-	RPID=$!
+	RPID=
 	for i in $(seq 1 100); do
-		lab_exec ss -Hlnt src 127.0.0.1:10026 | grep -q . && return 0
-		kill -0 "$RPID" 2>/dev/null || return 1
+		# the relay's own pid (not the subshell's), from its socket
+		RPID=$(lab_exec ss -Hltnp src 127.0.0.1:10026 |
+		    sed -n 's/.*"mtasts-relay",pid=\([0-9]*\).*/\1/p')
+		[ -n "$RPID" ] && return 0
 		sleep 0.1
 	done
 	return 1
@@ -77,8 +79,12 @@ relay_start() {	# [ARGS]: the relay in the lab, log in $D/relay.log
 
 relay_stop() {
 	[ -n "$RPID" ] || return 0
+	local i
 	kill -TERM "$RPID" 2>/dev/null
-	wait "$RPID" 2>/dev/null
+	for i in $(seq 1 100); do
+		kill -0 "$RPID" 2>/dev/null || break
+		sleep 0.1
+	done
 	RPID=
 }
 
