@@ -31,7 +31,7 @@
  *    mtasts_ctx_close() with an error for work still in flight.
  *  - An asynchronous callback owns what it is given: it keeps it or
  *    frees it (an answer with mtasts_answer_clear(), host and address
- *    lists with mtasts_mx_free()). Iteration callbacks (the cache list,
+ *    lists with mtasts_mx_free(), TLSA records with mtasts_tlsa_free()). Iteration callbacks (the cache list,
  *    the deployment check's findings, the log) only borrow: what they
  *    get is valid during the call.
  *  - A context is used by one thread at a time. It must not be used
@@ -342,13 +342,35 @@ int	mtasts_mx_lookup_async(struct mtasts_ctx *ctx, const char *domain,
  * The IPv4 and IPv6 addresses of a host (as text, IPv4 first), through
  * the engine's resolver, asynchronously: cb as for
  * mtasts_mx_lookup_async(); cb owns addrs (free with mtasts_mx_free()).
- * Returns
- * MTASTS_OK when cb will be called, MTASTS_EINVAL (cb is not called) for
- * a host that is not a valid name, MTASTS_ENOMEM.
+ * Returns MTASTS_OK when cb will be called, MTASTS_EINVAL (cb is not
+ * called) for a host that is not a valid name, MTASTS_ENOMEM.
  */
 typedef void mtasts_addrs_cb(void *arg, int err, char **addrs, size_t n);
 int	mtasts_addrs_lookup_async(struct mtasts_ctx *ctx, const char *host,
 	    mtasts_addrs_cb *cb, void *arg);
+
+/*
+ * The TLSA RRset of an MX host (RFC 6698, _port._tcp.host) for DANE
+ * (RFC 7672), through the engine's resolver, asynchronously: cb as for
+ * mtasts_mx_lookup_async(); cb owns recs (free with mtasts_tlsa_free();
+ * NULL unless err is MTASTS_OK). err is
+ * MTASTS_OK only for an RRset that DNSSEC validated (secure), with n >= 1
+ * records; MTASTS_ENOTFOUND when there is none or it is not validated
+ * (insecure: no DANE); MTASTS_EDNS when the lookup failed or the answer
+ * is bogus (DANE cannot be decided: the caller defers).
+ */
+struct mtasts_tlsa {
+	uint8_t			 usage;		/* certificate usage */
+	uint8_t			 selector;
+	uint8_t			 mtype;		/* matching type */
+	const unsigned char	*data;		/* certificate association */
+	size_t			 len;
+};
+typedef void mtasts_tlsa_cb(void *arg, int err, struct mtasts_tlsa *recs,
+    size_t n);
+int	mtasts_tlsa_lookup_async(struct mtasts_ctx *ctx, const char *host,
+	    unsigned port, mtasts_tlsa_cb *cb, void *arg);
+void	mtasts_tlsa_free(struct mtasts_tlsa *recs, size_t n);
 
 /*
  * TLS-RPT (RFC 8460): one result per delivery attempt, counted per UTC

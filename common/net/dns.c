@@ -132,6 +132,7 @@ static int	dns_mx_name(const unsigned char *, size_t, char *);
 static int	dns_mx_cmp(const void *, const void *);
 static int	dns_parse_addrs(struct dns *, const struct ub_result *,
 		    struct dns_answer *);
+static int	dns_parse_tlsa(const struct ub_result *, struct dns_answer *);
 static void	dns_answer_clear(struct dns_answer *);
 static int	dns_sync(struct dns *, enum dns_kind, const char *,
 		    struct dns_answer *);
@@ -477,8 +478,7 @@ dns_req_result(struct dns_req *req, struct dns_answer *ans)
 			r = dns_parse_addrs(dns, req->sub[i].res, ans);
 			break;
 		default:
-			ans->secure = req->sub[i].res->secure;
-			r = MTASTS_OK;
+			r = dns_parse_tlsa(req->sub[i].res, ans);
 			break;
 		}
 		if (r != MTASTS_OK) {
@@ -642,6 +642,33 @@ dns_parse_addrs(struct dns *dns, const struct ub_result *res,
 	return MTASTS_OK;
 }
 
+/*
+ * TLSA: secure says whether DNSSEC validated the RRset; only then are
+ * its records kept, each as text "USAGE SELECTOR MTYPE HEXDATA".
+ */
+static int
+dns_parse_tlsa(const struct ub_result *res, struct dns_answer *ans)
+{
+	const unsigned char	*p;
+	char			*s;
+	int			 i, k, r;
+
+	ans->secure = res->secure;
+	for (i = 0; res->secure && res->data[i] != NULL; i++) {
+		if (res->len[i] < 4 || res->len[i] > 4096)
+			return MTASTS_EDNS;
+		p = (const unsigned char *)res->data[i];
+		if ((s = malloc(16 + 2 * (size_t)res->len[i])) == NULL)
+			return MTASTS_ENOMEM;
+		k = sprintf(s, "%u %u %u ", p[0], p[1], p[2]);
+		for (r = 3; r < res->len[i]; r++)
+			k += sprintf(s + k, "%02x", p[r]);
+		if ((r = strv_push(&ans->v, &ans->n, NULL, s)) != MTASTS_OK)
+			return r;
+	}
+	return MTASTS_OK;
+}
+
 static void
 dns_answer_clear(struct dns_answer *ans)
 {
@@ -719,6 +746,7 @@ dns_tlsa(struct dns *dns, const char *host, unsigned port, int *secure)
 	r = dns_sync(dns, DNS_TLSA, name, &ans);
 	if (r == MTASTS_OK)
 		*secure = ans.secure;
+	dns_answer_clear(&ans);
 	return r;
 }
 
@@ -819,4 +847,16 @@ dns_mx_async(struct dns *dns, const char *domain, dns_mx_cb *cb, void *arg)
 	if (cb == NULL)
 		return MTASTS_EINVAL;
 	return dns_async(dns, DNS_MX, domain, NULL, cb, arg);
+}
+
+int
+dns_tlsa_async(struct dns *dns, const char *host, unsigned port,
+    dns_strv_cb *cb, void *arg)
+{
+	char	name[MTASTS_NAME_MAX + 16];
+
+	if (cb == NULL || port > 65535 || (size_t)snprintf(name,
+	    sizeof(name), "_%u._tcp.%s", port, host) >= sizeof(name))
+		return MTASTS_EINVAL;
+	return dns_async(dns, DNS_TLSA, name, cb, NULL, arg);
 }

@@ -69,5 +69,10 @@ int	dns_addrs_async(struct dns *dns, const char *host, dns_strv_cb *cb,
 typedef void dns_mx_cb(void *arg, int err, struct dns_mx *mx, size_t n);
 int	dns_mx_async(struct dns *dns, const char *domain, dns_mx_cb *cb,
 	    void *arg);
+/* TLSA at _port._tcp.host: MTASTS_OK with the records as text "USAGE
+ * SELECTOR MTYPE HEX" when DNSSEC validated the RRset, MTASTS_OK with
+ * none when it did not (insecure). */
+int	dns_tlsa_async(struct dns *dns, const char *host, unsigned port,
+	    dns_strv_cb *cb, void *arg);
 
 #endif

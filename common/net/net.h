@@ -44,6 +44,8 @@ struct net_ops {
 		    size_t, struct fetch_result *);
 	int	(*fetch_policy_async)(struct fetch *, const char *,
 		    char *const *, size_t, fetch_cb *, void *);
+	int	(*dns_tlsa_async)(struct dns *, const char *, unsigned,
+		    dns_strv_cb *, void *);
 };
 
 /*

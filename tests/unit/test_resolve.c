@@ -150,7 +150,7 @@ s_txt_async(struct dns *d, const char *n, dns_strv_cb *cb, void *a)
 static const struct net_ops scripted = {
 	s_dns_new, s_dns_free, s_dns_txt, NULL, s_dns_addrs, NULL,
 	s_txt_async, s_txt_async, NULL,
-	s_fetch_new, s_fetch_free, s_fetch_policy, NULL
+	s_fetch_new, s_fetch_free, s_fetch_policy, NULL, NULL
 };
 
 /* ---- contexts ---- */
