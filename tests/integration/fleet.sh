@@ -303,5 +303,4 @@ ok $? "no TLS where the server requires it: sync fails and says so"
 rec N $D sts success good.mx.test 127.0.20.1 127.0.30.2 - 1
 ok $? "no TLS: results are still recorded"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end

@@ -88,14 +88,6 @@ relay_stop() {
 	RPID=
 }
 
-wait_for() {	# TENTHS CMD...: poll CMD every 100 ms, at most TENTHS times
-	local i
-	for i in $(seq 1 "$1"); do
-		"${@:2}" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 tempfailed() {	# RCPT: smtpd logged a TempFail for RCPT
 	grep -q "mta delivery evpid=.* to=<$1> .*result=\"TempFail\"" \
 	    "$D/smtpd.log"
@@ -138,7 +130,7 @@ ok $? "smtpd and mtasts-relay start"
 # ---------------------------------------------------------------- enforce
 
 smtpd_send user@enforce-good.test >"$T/out"
-wait_for 300 delivered_tls good.mx.test user@enforce-good.test
+wait_for "delivered_tls" 30 delivered_tls good.mx.test user@enforce-good.test
 ok $? "enforce-good: delivered to good.mx.test over TLS through the relay"
 relay_said "enforce-good.test: MX host good.mx.test .*certificate verified" &&
     lab_smtp_log good.mx.test | grep 'user@enforce-good.test' |
@@ -148,7 +140,7 @@ ok $? "enforce-good: certificate verified by the relay, SNI good.mx.test"
 # local submission, spoofed MX: queued, deferred, never at the attacker
 local_sendmail user@enforce-spoof.test
 ok $? "enforce-spoof: smtpd's sendmail accepts the message (exit 0)"
-wait_for 300 tempfailed user@enforce-spoof.test
+wait_for "tempfailed" 30 tempfailed user@enforce-spoof.test
 ok $? "enforce-spoof: smtpd deferred it (TempFail from the relay)"
 grep -q "enforce-spoof.test.*451 4.7.5 MTA-STS: no MX host of enforce-spoof.test could be used: attacker.evil.test: not contacted" \
     "$D/smtpd.log" || relay_said "enforce-spoof.test: refused MX host attacker.evil.test"
@@ -157,20 +149,20 @@ nowhere user@enforce-spoof.test && queued user@enforce-spoof.test &&
     [ "$(lab_smtp_conns attacker.evil.test | wc -l)" -eq 0 ]
 ok $? "enforce-spoof: still queued; the attacker was never contacted"
 lab_set_rr enforce-spoof.test MX "10 good.mx.test." && schedule
-wait_for 300 delivered_tls good.mx.test user@enforce-spoof.test
+wait_for "delivered_tls" 30 delivered_tls good.mx.test user@enforce-spoof.test
 ok $? "enforce-spoof: MX fixed, a queue run delivers it over verified TLS"
 
 # MX answer changes after smtpd accepted: attacker with a valid certificate
 lab_set_rr dyn.test MX "10 attacker.evil.test."
 smtpd_send user@dyn.test >"$T/out"
 grep -q '250 2.0.0 .* Message accepted' "$T/out" &&
-    wait_for 300 tempfailed user@dyn.test && nowhere user@dyn.test
+    wait_for "tempfailed" 30 tempfailed user@dyn.test && nowhere user@dyn.test
 ok $? "MX changed to the attacker: accepted by smtpd, refused at delivery"
 
 # mixed MX set: attacker preferred, good host second
 lab_set_rr dyn.test MX "10 attacker.evil.test." "20 good.mx.test."
 schedule
-wait_for 300 delivered_tls good.mx.test user@dyn.test
+wait_for "delivered_tls" 30 delivered_tls good.mx.test user@dyn.test
 ok $? "mixed MX set: delivered to the matching host only"
 ! lab_smtp_delivered attacker.evil.test user@dyn.test
 ok $? "mixed MX set: the attacker got nothing"
@@ -179,20 +171,20 @@ for c in nostarttls:starttls-not-supported expired:certificate-expired \
     selfsigned:certificate-not-trusted wrongname:certificate-host-mismatch; do
 	name=${c%%:*} type=${c#*:}
 	smtpd_send "user@enforce-$name.test" >"$T/out"
-	wait_for 300 tempfailed "user@enforce-$name.test" &&
+	wait_for "tempfailed" 30 tempfailed "user@enforce-$name.test" &&
 	    nowhere "user@enforce-$name.test" &&
 	    queued "user@enforce-$name.test"
 	ok $? "enforce-$name: deferred, queued, delivered nowhere"
 	relay_said "enforce-$name.test: MX host $name.mx.test .*: $type"
 	ok $? "enforce-$name: the relay names $type"
 	smtpd_send "user@testing-$name.test" >"$T/out"
-	wait_for 300 lab_smtp_delivered "$name.mx.test" \
+	wait_for "lab_smtp_delivered" 30 lab_smtp_delivered "$name.mx.test" \
 	    "user@testing-$name.test"
 	ok $? "testing-$name: delivered to $name.mx.test"
 done
 
 smtpd_send user@enforce-secondgood.test >"$T/out"
-wait_for 300 delivered_tls good.mx.test user@enforce-secondgood.test &&
+wait_for "delivered_tls" 30 delivered_tls good.mx.test user@enforce-secondgood.test &&
     ! lab_smtp_delivered nostarttls.mx.test user@enforce-secondgood.test
 ok $? "enforce-secondgood: first MX (no STARTTLS) skipped, second over TLS"
 
@@ -200,12 +192,12 @@ ok $? "enforce-secondgood: first MX (no STARTTLS) skipped, second over TLS"
 
 lab_smtp_clear
 smtpd_send user@enforce-good.test --to user@enforce-good.test,user@testing-good.test >"$T/out"
-wait_for 300 grep -q "452 4.5.3 one recipient domain per transaction" \
+wait_for "grep" 30 grep -q "452 4.5.3 one recipient domain per transaction" \
     "$D/smtpd.log"
 ok $? "two domains in one message: one got 452 4.5.3 (smtpd retries it)"
 schedule
-wait_for 300 delivered_tls good.mx.test user@enforce-good.test &&
-    wait_for 300 lab_smtp_delivered good.mx.test user@testing-good.test &&
+wait_for "delivered_tls" 30 delivered_tls good.mx.test user@enforce-good.test &&
+    wait_for "lab_smtp_delivered" 30 lab_smtp_delivered good.mx.test user@testing-good.test &&
     [ "$(lab_smtp_log good.mx.test | grep -c '"rcpt_tos": *\["user@[a-z]*-good.test"\]')" -eq 2 ]
 ok $? "two domains: both delivered, each in a transaction of its own"
 
@@ -231,7 +223,7 @@ PY
 smtp_py "$SMTPD_ADDR" 25 sender@client.test user8@enforce-good.test \
     BODY=8BITMIME >"$T/py.out" 2>&1
 ok $? "8BITMIME message accepted by smtpd"
-wait_for 300 delivered_tls good.mx.test user8@enforce-good.test
+wait_for "delivered_tls" 30 delivered_tls good.mx.test user8@enforce-good.test
 ok $? "8BITMIME message delivered over TLS"
 f=$(lab_smtp_where user8@enforce-good.test | awk '{print $3}' | head -1)
 [ -n "$f" ] && grep -q '^\.leading dot' "$f" && grep -q '^\.\.two dots' "$f" &&
@@ -254,7 +246,7 @@ lab_set_rr big.peer.test A 127.0.20.50 && lab_set_rr drop.peer.test A 127.0.20.5
 # dyn2.test is testing mode: a plain peer is fine there
 lab_set_rr dyn2.test MX "10 drop.peer.test."
 smtpd_send user@dyn2.test >"$T/out"
-wait_for 300 tempfailed user@dyn2.test && queued user@dyn2.test &&
+wait_for "tempfailed" 30 tempfailed user@dyn2.test && queued user@dyn2.test &&
     grep -q '^drop ' "$T/peer.log"
 ok $? "MX drops the connection after DATA: smtpd keeps the message"
 
@@ -266,7 +258,7 @@ ok $? "SMTPUTF8 to an MX with it: the relay passes the MX's 250 on"
 head -c 37500000 /dev/urandom | base64 -w 76 >"$T/big.txt"
 hwm0=$(awk '/VmHWM/ {print $2}' /proc/$RPID/status)
 smtpd_send user2@dyn2.test --body "$T/big.txt" --timeout 600 >"$T/big.out"
-wait_for 1200 grep -q '^big [0-9]\{8,\} ' "$T/peer.log"
+wait_for "grep" 120 grep -q '^big [0-9]\{8,\} ' "$T/peer.log"
 ok $? "a 50 MB message is delivered through the relay"
 hwm=$(awk '/VmHWM/ {print $2}' /proc/$RPID/status)
 echo "# relay VmHWM ${hwm0} kB before, ${hwm} kB after the 50 MB message"
@@ -279,17 +271,17 @@ relay_stop
 smtpd_send user@enforce-good.test --header "Subject: while down" >"$T/out"
 grep -q '250 2.0.0 .* Message accepted' "$T/out"
 ok $? "relay stopped: smtpd still accepts the message"
-wait_for 300 grep -q "mta delivery .*to=<user@enforce-good.test>.*TempFail" \
-    "$D/smtpd.log" || wait_for 300 grep -q "Connection refused" "$D/smtpd.log"
+wait_for "grep" 30 grep -q "mta delivery .*to=<user@enforce-good.test>.*TempFail" \
+    "$D/smtpd.log" || wait_for "grep" 30 grep -q "Connection refused" "$D/smtpd.log"
 sleep 1
 queued user@enforce-good.test
 ok $? "relay stopped: smtpd defers and keeps the message"
 lab_smtp_clear good.mx.test
 relay_start && schedule
 ok $? "relay restarted"
-wait_for 600 delivered_tls good.mx.test user@enforce-good.test ||
+wait_for "delivered_tls" 60 delivered_tls good.mx.test user@enforce-good.test ||
     { smtpd_stop "$D"; smtpd_start "$D"; schedule
-      wait_for 600 delivered_tls good.mx.test user@enforce-good.test; }
+      wait_for "delivered_tls" 60 delivered_tls good.mx.test user@enforce-good.test; }
 ok $? "relay back: the deferred message is delivered"
 
 # ---------------------------------------------------------------- TLS-RPT
@@ -316,5 +308,4 @@ done
 relay_stop
 ! grep -q "Sanitizer" "$D/relay.log"
 ok $? "the relay exits cleanly (no sanitizer report)"
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end
