@@ -34,6 +34,7 @@ int	refresh_main(int, char **);
 int	cache_main(int, char **);
 int	report_main(int, char **);
 int	check_main(int, char **);
+int	metrics_main(int, char **);
 
 struct mtasts_ctx;
 /*

@@ -29,6 +29,8 @@ static const struct cli_cmd cmds[] = {
 	    "list, show, forget or flush cached policies" },
 	{ "report", report_main, "build, send or show TLS-RPT reports" },
 	{ "check", check_main, "check a domain's MTA-STS and TLS-RPT setup" },
+	{ "metrics", metrics_main,
+	    "counters and gauges for Prometheus (textfile collector)" },
 };
 
 int
