@@ -51,6 +51,7 @@ static void	digest_add(struct digest *, struct dg_table *, const char *,
 		    const char *, uint64_t, uint64_t);
 static void	dg_table_free(struct dg_table *);
 static int	dg_by_failures(const void *, const void *);
+static void	dg_sort(struct dg_table *);
 static void	digest_free(struct digest *);
 
 int
@@ -418,14 +419,18 @@ digest_count(struct digest *d)
 		else
 			d->nout++;
 	}
-	qsort(d->domains.v, d->domains.n, sizeof(*d->domains.v),
-	    dg_by_failures);
-	qsort(d->orgs.v, d->orgs.n, sizeof(*d->orgs.v), dg_by_failures);
-	qsort(d->results.v, d->results.n, sizeof(*d->results.v),
-	    dg_by_failures);
-	qsort(d->result_mx.v, d->result_mx.n, sizeof(*d->result_mx.v),
-	    dg_by_failures);
-	qsort(d->mx.v, d->mx.n, sizeof(*d->mx.v), dg_by_failures);
+	dg_sort(&d->domains);
+	dg_sort(&d->orgs);
+	dg_sort(&d->results);
+	dg_sort(&d->result_mx);
+	dg_sort(&d->mx);
+}
+
+static void
+dg_sort(struct dg_table *t)
+{
+	if (t->n > 0)
+		qsort(t->v, t->n, sizeof(*t->v), dg_by_failures);
 }
 
 /* Most failures first, then most sessions, then by key. */

@@ -309,7 +309,8 @@ metrics_top(struct metrics *m, struct store *st, unsigned top, FILE *fp)
 	if (st != NULL && store_metric_domains(st, &kept, &nkept) !=
 	    MTASTS_OK)
 		m->nerrors++;
-	qsort(m->dom, m->ndom, sizeof(*m->dom), metrics_by_busy);
+	if (m->ndom > 0)
+		qsort(m->dom, m->ndom, sizeof(*m->dom), metrics_by_busy);
 	for (i = 0; i < m->ndom && nkept < top && m->writable; i++) {
 		for (n = 0; n < nkept; n++)
 			if (strcmp(kept[n].domain, m->dom[i].domain) == 0)

@@ -73,14 +73,14 @@ cat >"$T/canary.html" <<'EOC'
 EOC
 $PY tests/integration/digest_page.py "$T/canary.html" >"$T/page" 2>&1
 cp "$T/page" "$T/diff"
-grep -q '^request "http://canary.example/x.png"' "$T/page" &&
-    grep -q '^console error' "$T/page"
+grep -qE '^(request "http://canary.example/x.png"|failed |log error "Failed to load resource)' \
+    "$T/page" && grep -q '^console error' "$T/page"
 ok $? "the harness sees a page's requests and console errors"
 $PY tests/integration/digest_page.py "$T/page.html" >"$T/page" 2>&1
 cp "$T/page" "$T/diff"
 has loaded 1
 ok $? "Chromium loads the page"
-! grep -qE '^(console|exception|request|log error)' "$T/page"
+! grep -qE '^(console|exception|request|failed|log error)' "$T/page"
 ok $? "no console error and no request leaves the page"
 has "dom ok" '["2026-11-22=7", "2026-11-23=488"]' &&
     has "dom fail" '["2026-11-22=3", "2026-11-23=9"]'

@@ -5,7 +5,7 @@
 # are console errors), every request other than the page itself, and
 # facts read from the DOM. Host names resolve nowhere (--host-resolver-
 # rules) so that a request could not leave the machine even if made.
-# Bounded: gives up after 30 seconds.
+# Bounded: gives up after 90 seconds (a loaded machine is slow).
 import asyncio, json, os, socket, subprocess, sys, tempfile, time, urllib.request
 import websockets
 
@@ -42,7 +42,7 @@ async def main():
         '--proxy-server=127.0.0.1:9', 'about:blank'],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.time() + 30
+        deadline = time.time() + 90
         ws_url = None
         while time.time() < deadline and ws_url is None:
             try:
@@ -66,14 +66,23 @@ async def main():
                       'Page.enable'):
                 await call(m)
             await call('Page.navigate', {'url': URL})
+            # Poll the page until it is ours and loaded (the load event
+            # alone can be missed while the first blank page settles).
+            probe = ('(document.readyState === "complete" && location.href'
+                     ' === %s) ? %s : ""' % (json.dumps(URL), JS.strip()))
             loaded = False
             eval_id = None
+            next_probe = 0
             while time.time() < deadline:
+                if eval_id is None and not loaded and time.time() >= next_probe:
+                    eval_id = await call('Runtime.evaluate',
+                                         {'expression': probe,
+                                          'returnByValue': True})
+                    next_probe = time.time() + 0.3
                 try:
-                    msg = json.loads(await asyncio.wait_for(ws.recv(),
-                                     deadline - time.time()))
+                    msg = json.loads(await asyncio.wait_for(ws.recv(), 0.3))
                 except asyncio.TimeoutError:
-                    break
+                    continue
                 meth = msg.get('method')
                 p = msg.get('params', {})
                 if meth == 'Runtime.consoleAPICalled':
@@ -87,18 +96,21 @@ async def main():
                     u = p['request']['url']
                     if u != URL:
                         print('request', json.dumps(u))
-                elif meth == 'Page.loadEventFired' and not loaded:
+                elif meth == 'Network.loadingFailed':
+                    print('failed', json.dumps(p.get('errorText')))
+                elif eval_id is not None and msg.get('id') == eval_id:
+                    eval_id = None
+                    v = msg.get('result', {}).get('result', {}).get('value')
+                    if not v:
+                        continue
                     loaded = True
                     print('loaded 1')
-                    eval_id = await call('Runtime.evaluate',
-                                         {'expression': JS,
-                                          'returnByValue': True})
-                elif eval_id is not None and msg.get('id') == eval_id:
-                    dom = json.loads(msg['result']['result']['value'])
-                    for k, v in dom.items():
-                        print('dom', k, json.dumps(v))
+                    for k, val in json.loads(v).items():
+                        print('dom', k, json.dumps(val))
                     # let late events (console, requests) arrive
                     deadline = min(deadline, time.time() + 1)
+            if not loaded:
+                print('error timeout')
             return 0 if loaded else 1
     finally:
         chrome.terminate()
