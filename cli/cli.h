@@ -36,6 +36,16 @@ int	report_main(int, char **);
 int	check_main(int, char **);
 int	sync_main(int, char **);
 int	fleet_main(int, char **);
+int	metrics_main(int, char **);
+/* "mtasts report digest" (digest.c), from report_main(). */
+int	digest_main(int, char **);
+/*
+ * Writes s to fp with every control character, backslash, bidi or line
+ * separator format character and invalid UTF-8 escaped (\n, \xHH,
+ * \uHHHH: report.c), so that untrusted text cannot write to a terminal;
+ * returns the bytes written.
+ */
+size_t	report_put(FILE *fp, const char *s);
 
 struct mtasts_ctx;
 /*

@@ -31,6 +31,8 @@ static const struct cli_cmd cmds[] = {
 	{ "check", check_main, "check a domain's MTA-STS and TLS-RPT setup" },
 	{ "sync", sync_main, "share policies and results with the fleet" },
 	{ "fleet", fleet_main, "the fleet's hosts and what waits here" },
+	{ "metrics", metrics_main,
+	    "counters and gauges for Prometheus (textfile collector)" },
 };
 
 int

@@ -5,6 +5,7 @@
  *					     (default: yesterday)
  *   send [-v] [--now] [--delay SECS] [-c CONF]  deliver what was built
  *   show [--json] FILE|-                    read a report sent to us
+ *   digest ... PATH...                      many of them (digest.c)
  *
  * The work is the library's (mtasts_report_*); this file parses options
  * and prints. --delay sleeps a random 0..SECS seconds first, so that
@@ -47,7 +48,6 @@ static void	report_print_policy(const struct mtasts_report_policy *);
 static void	report_print_tally(const char *, struct tally *, size_t);
 static size_t	report_tally_add(struct tally *, size_t, const char *,
 		    uint64_t);
-static size_t	report_put(FILE *, const char *);
 static size_t	report_put_cp(FILE *, const unsigned char *, size_t *);
 static size_t	report_utf8(const unsigned char *, unsigned *);
 static uint64_t	report_add(uint64_t, uint64_t);
@@ -78,6 +78,8 @@ report_main(int argc, char *argv[])
 		return report_send(argc - 1, argv + 1);
 	if (strcmp(argv[1], "show") == 0)
 		return report_show(argc - 1, argv + 1);
+	if (strcmp(argv[1], "digest") == 0)
+		return digest_main(argc - 1, argv + 1);
 	fprintf(stderr, "mtasts report: unknown subcommand: %s\n", argv[1]);
 	return report_usage(stderr);
 }
@@ -89,11 +91,14 @@ report_usage(FILE *fp)
 	    "[-c CONF]\n"
 	    "       mtasts report send [-v] [--now] [--delay SECONDS] "
 	    "[-c CONF]\n"
-	    "       mtasts report show [--json] FILE|-\n\n"
+	    "       mtasts report show [--json] FILE|-\n"
+	    "       mtasts report digest [--since DATE] [--until DATE] "
+	    "[--json] [--html FILE] PATH...\n\n"
 	    "build: one RFC 8460 report per policy domain for a UTC day\n"
 	    "(default yesterday), into report_dir. send: deliver them to\n"
 	    "each rua, retrying for 24 hours. show: read a report sent to\n"
-	    "us (JSON, gzip or the whole message).\n");
+	    "us (JSON, gzip or the whole message). digest: many of them\n"
+	    "for a period (see mtasts(8)).\n");
 }
 
 /* YYYY-MM-DD as the UTC midnight that starts it. */
@@ -388,7 +393,7 @@ report_put_count(uint64_t n)
 }
 
 /* Writes s to fp escaped (see the top of the file); returns the bytes. */
-static size_t
+size_t
 report_put(FILE *fp, const char *s)
 {
 	const unsigned char	*p = (const unsigned char *)s;

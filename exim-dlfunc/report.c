@@ -91,6 +91,7 @@ report_tlsrpt_record(const char *domain, const struct decision *d,
 	res.sending_ip = proc_expand("$sending_ip_address");
 	res.result = result;
 	res.detail = detail != NULL && *detail != '\0' ? detail : NULL;
+	res.answer = d->ans;
 	if ((rc = proc_record(&res)) != MTASTS_OK)
 		proc_log(XLOG_MAIN, "tlsrpt: %s: %s at MX host %s not "
 		    "recorded: %s", domain, mtasts_result_name(result), mx,

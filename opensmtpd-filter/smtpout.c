@@ -520,6 +520,7 @@ smtpout_on_policy(void *arg, int err, struct mtasts_answer *ans)
 	res.sending_ip = r->sip[0] ? r->sip : NULL;
 	res.result = r->result;
 	res.detail = r->detail[0] ? r->detail : NULL;
+	res.answer = err == MTASTS_OK ? ans : NULL;
 	if ((rc = mtasts_tlsrpt_record(filter.ctx, &res)) != MTASTS_OK)
 		filter_log(MTASTS_LOG_WARN, "tlsrpt: %s: cannot record %s: %s",
 		    r->domain, mtasts_result_name(r->result),

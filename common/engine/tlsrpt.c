@@ -17,7 +17,9 @@
  * host are normalised (lower case, A-labels, no trailing dot), IP
  * addresses must be IP literals (else they are left out, with a debug
  * line), the detail is cut at TLSRPT_DETAIL_MAX bytes and must be
- * printable ASCII (other bytes become '?').
+ * printable ASCII (other bytes become '?'). The answer the session ran
+ * under, when the adapter gives it, adds the mode and whether enforce
+ * refused the session to the line, for the metrics.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -58,6 +60,8 @@ static const char *const tlsrpt_type_names[] = {
 static int	tlsrpt_ip(const struct logger *, const char *, const char *,
 		    char *);
 static void	tlsrpt_detail(const char *, char *);
+static void	tlsrpt_mode(const struct mtasts_tlsrpt_result *,
+		    struct store_tlsrpt_row *);
 
 const char *
 mtasts_result_name(enum mtasts_result r)
@@ -123,6 +127,7 @@ mtasts_tlsrpt_record(struct mtasts_ctx *ctx,
 	row.sending_ip = sip;
 	row.detail = detail;
 	row.count = 1;
+	tlsrpt_mode(res, &row);
 	if ((spool = store_tlsrpt_spool(st)) == NULL)
 		rc = MTASTS_ESTORE;
 	else
@@ -156,6 +161,24 @@ tlsrpt_ip(const struct logger *lg, const char *domain, const char *ip,
 	else
 		inet_ntop(AF_INET, buf, out, TLSRPT_IP_MAX);
 	return 0;
+}
+
+/*
+ * For the metrics: the mode the session ran under, and whether enforce
+ * refused it (a failure under enforce, log_only not set). Without an
+ * answer the line says neither (the metrics say "unknown").
+ */
+static void
+tlsrpt_mode(const struct mtasts_tlsrpt_result *res,
+    struct store_tlsrpt_row *row)
+{
+	const struct mtasts_answer	*a = res->answer;
+
+	if (a == NULL)
+		return;
+	row->mode = mtasts_mode_name(a->mode);
+	row->deferred = a->mode == MTASTS_MODE_ENFORCE && !a->log_only &&
+	    res->result != MTASTS_RESULT_SUCCESS;
 }
 
 static void

@@ -523,6 +523,13 @@ struct mtasts_tlsrpt_result {
 	const char		*detail;	/* failure-reason-code or
 						   additional information, or
 						   NULL */
+	const struct mtasts_answer *answer;	/* the answer the session
+						   ran under, or NULL: its
+						   mode labels the metrics
+						   ("unknown" when NULL), and
+						   a failure under enforce
+						   without log_only counts
+						   as a deferral */
 };
 
 /*
@@ -532,6 +539,25 @@ struct mtasts_tlsrpt_result {
  */
 int mtasts_tlsrpt_record(struct mtasts_ctx *ctx,
     const struct mtasts_tlsrpt_result *res);
+
+/*
+ * ---- Metrics ("mtasts metrics") ----
+ */
+
+/*
+ * The Prometheus text exposition of the store's counters and gauges,
+ * in a new string *text the caller frees: TLS-RPT results by policy
+ * type, mode and result type, deferrals (sessions enforce refused) by
+ * result type, per-domain sessions for at most top domains (the rest as
+ * domain="other"), policy fetches by outcome, policies cached by mode,
+ * the store's state and the spool's backlog. Folds the spool first
+ * (when the store can be written), so it is a batch job, never for the
+ * delivery path. The per-domain set is kept in the store and only
+ * grows, to top domains, so that every counter only goes up. Returns
+ * MTASTS_OK (also without a usable store: then the text says so),
+ * MTASTS_EINVAL, MTASTS_ENOMEM.
+ */
+int mtasts_metrics(struct mtasts_ctx *ctx, unsigned top, char **text);
 
 /*
  * ---- The cache and its refresh ----

@@ -3,7 +3,8 @@
  * every process of the MTA, its schema and versions, and the kept
  * statements with the helpers that run them (store_int.h). What the
  * store keeps is in store_policy.c (the policy cache, fetch leases) and
- * store_tlsrpt.c (the TLS-RPT counters).
+ * store_tlsrpt.c (the TLS-RPT counters) and store_counter.c (the
+ * cumulative counters of "mtasts metrics").
  *
  * The database is in WAL mode (readers never wait for the writer) with
  * synchronous=NORMAL. Every connection has a busy timeout, so no call
@@ -112,7 +113,28 @@ static const char *const store_migrations[] = {
 	" detail TEXT NOT NULL,"
 	" count INTEGER NOT NULL,"
 	" PRIMARY KEY (batch, day, domain, policy_type, result, mx,"
-	" receiving_ip, sending_ip, detail)) WITHOUT ROWID;"
+	" receiving_ip, sending_ip, detail)) WITHOUT ROWID;",
+	/*
+	 * 3 -> 4: cumulative counters for "mtasts metrics" (never purged,
+	 * so that Prometheus counters never go down), and the domains
+	 * that have their own label there (a set that only grows, to at
+	 * most the --top asked, so that domain="other" never goes down).
+	 */
+	"CREATE TABLE counters ("
+	" name TEXT NOT NULL,"
+	" domain TEXT NOT NULL,"
+	" policy_type TEXT NOT NULL DEFAULT '',"
+	" mode TEXT NOT NULL DEFAULT '',"
+	" result TEXT NOT NULL,"
+	" deferred INTEGER NOT NULL DEFAULT 0,"
+	" count INTEGER NOT NULL,"
+	" PRIMARY KEY (name, domain, policy_type, mode, result, deferred))"
+	" WITHOUT ROWID;"
+	"CREATE TABLE metric_domains ("
+	" domain TEXT PRIMARY KEY NOT NULL,"
+	" added INTEGER NOT NULL,"
+	" base_success INTEGER NOT NULL,"
+	" base_failure INTEGER NOT NULL) WITHOUT ROWID;"
 };
 #define STORE_VERSION \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
@@ -143,6 +165,10 @@ static const char *const store_sql_text[SQL_COUNT] = {
 	[SQL_TLSRPT_ADD] = "INSERT INTO tlsrpt (day, domain, policy_type,"
 	    " result, mx, receiving_ip, sending_ip, detail, count)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+	    " ON CONFLICT DO UPDATE SET count = count + excluded.count",
+	[SQL_COUNTER_ADD] = "INSERT INTO counters (name, domain, policy_type,"
+	    " mode, result, deferred, count)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
 	    " ON CONFLICT DO UPDATE SET count = count + excluded.count",
 };
 

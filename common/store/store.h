@@ -88,6 +88,10 @@ struct store_tlsrpt_row {
 	const char	*sending_ip;
 	const char	*detail;	/* failure-reason-code */
 	unsigned long long count;	/* sessions */
+	const char	*mode;		/* the mode the session ran under
+					   ("none", "testing", "enforce"),
+					   "unknown" or NULL: not said */
+	int		 deferred;	/* enforce refused the session */
 };
 /* Adds r->count to the row of r's key (one prepared UPSERT). */
 int	store_tlsrpt_add(struct store *st, const struct store_tlsrpt_row *r);
@@ -108,5 +112,53 @@ const char *store_tlsrpt_spool_tag(struct store *st);
 int	store_tlsrpt_fold(struct store *st);
 /* Drops every row of the days before day. */
 int	store_tlsrpt_purge(struct store *st, long long day);
+
+/*
+ * Cumulative counters (schema version 3) for "mtasts metrics": never
+ * purged, so that they only go up. name "session" counts TLS-RPT
+ * results (each spooled result is added to them when the spool is
+ * folded), "fetch" the successful policy fetches (result "success",
+ * added by store_put_release()). Fields not known are "".
+ */
+struct store_counter_row {
+	const char	*name;		/* "session", "fetch" */
+	const char	*domain;	/* policy domain */
+	const char	*policy_type;	/* as in store_tlsrpt_row, or "" */
+	const char	*mode;		/* "none", "testing", "enforce",
+					   "unknown", or "" */
+	const char	*result;	/* "success" or a result-type */
+	int		 deferred;	/* enforce refused these sessions */
+	unsigned long long count;
+};
+/* Adds r->count to r's counter (one prepared UPSERT, no transaction of
+ * its own: the caller's, or autocommit). */
+int	store_counter_add(struct store *st, const struct store_counter_row *r);
+/* Calls cb for every counter (strings valid during the call only); a
+ * non-zero return stops. */
+int	store_counter_list(struct store *st,
+	    int (*cb)(void *arg, const struct store_counter_row *r), void *arg);
+/*
+ * The domains that have a label of their own in the metrics, in the
+ * order they were added, with their session counts when they were
+ * (their series start from there, and domain="other" keeps what came
+ * before, so that it never goes down): *out a new array of *n (free()).
+ * store_metric_domain_add() adds one (MTASTS_OK when it was there).
+ */
+struct store_metric_domain {
+	char			domain[MTASTS_NAME_MAX + 1];
+	unsigned long long	base_success;
+	unsigned long long	base_failure;
+};
+int	store_metric_domains(struct store *st,
+	    struct store_metric_domain **out, size_t *n);
+int	store_metric_domain_add(struct store *st,
+	    const struct store_metric_domain *d, time_t now);
+/*
+ * The results spooled and not yet folded: *lines counts the lines of
+ * the spool and of any fold left behind. Reads only.
+ */
+int	store_tlsrpt_backlog(struct store *st, unsigned long long *lines);
+/* Did the store open read-write (1) or read-only (0)? */
+int	store_writable(const struct store *st);
 
 #endif

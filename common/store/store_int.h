@@ -30,6 +30,7 @@ enum store_sql {
 	SQL_COMMIT,
 	SQL_ROLLBACK,
 	SQL_TLSRPT_ADD,
+	SQL_COUNTER_ADD,
 	SQL_COUNT
 };
 

@@ -3,8 +3,10 @@
  * leases: one row per policy domain, read on every delivery with a kept
  * statement, written when a policy is fetched, its TXT id checked or a
  * fetch failed. A lease keeps concurrent processes from fetching the
- * same domain at once. Every write fails with MTASTS_ESTORE on a
- * read-only store (store.c says so once).
+ * same domain at once. A fetched policy is stored in the transaction
+ * that also counts the fetch for the metrics (store_counter.c). Every
+ * write fails with MTASTS_ESTORE on a read-only store (store.c says so
+ * once).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 static int	store_row(struct store *st, sqlite3_stmt *s,
 		    struct store_policy *out);
 static int	store_copy(char *dst, size_t size, sqlite3_stmt *s, int col);
+static int	store_count_fetch(struct store *st, const char *domain);
 
 int
 store_get(struct store *st, const char *domain, struct store_policy *out)
@@ -125,9 +128,24 @@ store_put(struct store *st, const struct store_policy *p)
 	return store_run(st, SQL_PUT, "put");
 }
 
+/* One successful fetch of domain, for the metrics. */
+static int
+store_count_fetch(struct store *st, const char *domain)
+{
+	struct store_counter_row	c;
+
+	memset(&c, 0, sizeof(c));
+	c.name = "fetch";
+	c.domain = domain;
+	c.result = "success";
+	c.count = 1;
+	return store_counter_add(st, &c);
+}
+
 /*
  * store_put() and store_release() in one transaction: a fetched policy
- * is stored and its lease dropped with one commit instead of two.
+ * is stored and its lease dropped with one commit instead of two, and
+ * the fetch is counted for the metrics in the same commit.
  */
 int
 store_put_release(struct store *st, const struct store_policy *p)
@@ -145,7 +163,8 @@ store_put_release(struct store *st, const struct store_policy *p)
 	s = store_stmt(st, SQL_RELEASE);
 	sqlite3_bind_text(s, 1, p->domain, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, st->owner);
-	if ((rc = store_run(st, SQL_RELEASE, "release")) != MTASTS_OK)
+	if ((rc = store_run(st, SQL_RELEASE, "release")) != MTASTS_OK ||
+	    (rc = store_count_fetch(st, p->domain)) != MTASTS_OK)
 		goto fail;
 	if ((rc = store_exec_stmt(st, SQL_COMMIT, "put")) != MTASTS_OK)
 		goto fail;

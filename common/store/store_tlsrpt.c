@@ -3,10 +3,13 @@
  * and result key, added to by store_tlsrpt_add() and by the fold of the
  * spool that mtasts_tlsrpt_record() appends to (tlsrpt_spool.c reads
  * it, the callbacks here write it, one transaction per spool file), read
- * a day at a time for reports and purged by day. Reporting fails open:
+ * a day at a time for reports and purged by day. The fold also adds
+ * each result to the cumulative counters of the metrics
+ * (store_counter.c), in the same transaction. Reporting fails open:
  * a read-only store leaves the spool for a process that can write.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include <sqlite3.h>
 
@@ -75,15 +78,27 @@ store_fold_begin(void *arg)
 	return store_exec_stmt(st, SQL_BEGIN, "tlsrpt fold");
 }
 
+/* The day's counter of r's key and the cumulative one of the metrics. */
 static int
 store_fold_add(void *arg, const struct store_tlsrpt_row *r)
 {
-	int	rc;
+	struct store_counter_row	c;
+	int				rc;
 
 	/* a row the store refuses is skipped as a malformed line is */
 	if ((rc = store_tlsrpt_add(arg, r)) == MTASTS_EINVAL)
 		return MTASTS_OK;
-	return rc;
+	if (rc != MTASTS_OK)
+		return rc;
+	memset(&c, 0, sizeof(c));
+	c.name = "session";
+	c.domain = r->domain;
+	c.policy_type = r->policy_type;
+	c.mode = r->mode != NULL ? r->mode : "unknown";
+	c.result = r->result;
+	c.deferred = r->deferred;
+	c.count = r->count;
+	return store_counter_add(arg, &c);
 }
 
 static int

@@ -9,6 +9,12 @@
  *	1 TAB tag TAB day TAB domain TAB type TAB result TAB mx TAB rip
  *	TAB sip TAB detail LF
  *
+ * or, when the result says the mode its session ran under (for the
+ * metrics), version 2 with two more fields:
+ *
+ *	2 TAB ... TAB detail TAB mode TAB deferred LF
+ *
+ * (deferred is 0 or 1: enforce refused the session). Both are read.
  * with '\\', TAB, LF and CR escaped as \\ \t \n \r, so no field holds a
  * separator. Lines stay under TLSRPT_SPOOL_LINE_MAX bytes. The tag names
  * the store's database file (store.c): lines spooled for a file that has
@@ -40,7 +46,8 @@
 #include "store/tlsrpt_spool.h"
 
 #define SPOOL_TRIES	8
-#define SPOOL_NFIELDS	10
+#define SPOOL_NFIELDS	10	/* version 1 */
+#define SPOOL_NFIELDS2	12	/* version 2: mode, deferred */
 #define SPOOL_TAG_MAX	63
 #define SPOOL_TOKEN_MAX	64
 #define SPOOL_FOLD_TAG	".fold-"
@@ -54,6 +61,8 @@ static int	spool_fold_file(const char *, const char *,
 		    const struct logger *, const struct tlsrpt_spool_sink *);
 static int	spool_fold_lines(FILE *, const char *, const char *,
 		    const struct logger *, const struct tlsrpt_spool_sink *);
+static int	spool_fold_prefix(const char *, char **, char **);
+static int	spool_count_lines(const char *, unsigned long long *);
 
 int
 tlsrpt_spool_line(const char *tag, const struct store_tlsrpt_row *r,
@@ -65,7 +74,8 @@ tlsrpt_spool_line(const char *tag, const struct store_tlsrpt_row *r,
 	if (tag == NULL || *tag == '\0' || strlen(tag) > SPOOL_TAG_MAX ||
 	    strpbrk(tag, "\t\n\r\\") != NULL ||
 	    r->domain == NULL || *r->domain == '\0' || r->day < 0 ||
-	    r->policy_type == NULL || r->result == NULL)
+	    r->policy_type == NULL || r->result == NULL ||
+	    (r->mode != NULL && spool_token(r->mode) != 0))
 		return -1;
 	f[0] = r->domain;
 	f[1] = r->policy_type;
@@ -77,13 +87,19 @@ tlsrpt_spool_line(const char *tag, const struct store_tlsrpt_row *r,
 	need = 32 + strlen(tag);
 	for (i = 0; i < 7; i++)
 		need += strlen(f[i]) * 2 + 1;
+	if (r->mode != NULL)
+		need += strlen(r->mode) + 4;
 	if (need > size)
 		return -1;
-	len = (size_t)snprintf(buf, size, "1\t%s\t%lld", tag, r->day);
+	len = (size_t)snprintf(buf, size, "%c\t%s\t%lld",
+	    r->mode != NULL ? '2' : '1', tag, r->day);
 	for (i = 0; i < 7; i++) {
 		buf[len++] = '\t';
 		len += spool_escape(buf + len, f[i]);
 	}
+	if (r->mode != NULL)
+		len += (size_t)snprintf(buf + len, size - len, "\t%s\t%d",
+		    r->mode, r->deferred != 0);
 	buf[len++] = '\n';
 	buf[len] = '\0';
 	return (int)len;
@@ -205,15 +221,13 @@ tlsrpt_spool_fold(const char *path, const char *tag,
 	struct timespec	 ts;
 	struct dirent	*de;
 	DIR		*d = NULL;
-	const char	*name;
-	char		*dir = NULL, *slash, *prefix = NULL;
+	char		*dir = NULL, *prefix = NULL;
 	char		*fold = NULL;
 	size_t		 plen;
 	int		 rc = MTASTS_ENOMEM, err = MTASTS_OK;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	if ((dir = strdup(path)) == NULL ||
-	    asprintf(&fold, "%s" SPOOL_FOLD_TAG "%ld-%lld.%09ld", path,
+	if (asprintf(&fold, "%s" SPOOL_FOLD_TAG "%ld-%lld.%09ld", path,
 	    (long)getpid(), (long long)ts.tv_sec, ts.tv_nsec) == -1) {
 		fold = NULL;
 		goto fail;
@@ -224,17 +238,9 @@ tlsrpt_spool_fold(const char *path, const char *tag,
 		rc = MTASTS_EIO;
 		goto fail;
 	}
-	if ((slash = strrchr(dir, '/')) != NULL) {
-		*(slash == dir ? slash + 1 : slash) = '\0';
-		name = path + (slash - dir) + 1;
-	} else {
-		strcpy(dir, ".");
-		name = path;
-	}
-	if (asprintf(&prefix, "%s" SPOOL_FOLD_TAG, name) == -1) {
-		prefix = NULL;
+	if ((rc = spool_fold_prefix(path, &dir, &prefix)) != MTASTS_OK)
 		goto fail;
-	}
+	rc = MTASTS_ENOMEM;
 	plen = strlen(prefix);
 	if ((d = opendir(dir)) == NULL) {
 		log_err(lg, "tlsrpt spool %s: %s", dir, strerror(errno));
@@ -358,21 +364,26 @@ int
 tlsrpt_spool_parse(char *line, size_t len, const char **tag,
     struct store_tlsrpt_row *r)
 {
-	char		*f[SPOOL_NFIELDS], *p, *end;
+	char		*f[SPOOL_NFIELDS2], *p, *end;
 	long long	 day;
-	int		 i;
+	int		 i, nf;
 
 	if (len == 0 || len >= TLSRPT_SPOOL_LINE_MAX || line[len - 1] != '\n'
 	    || memchr(line, '\0', len) != NULL)
 		return -1;
 	line[len - 1] = '\0';
-	for (i = 0, p = line; i < SPOOL_NFIELDS; i++) {
+	for (i = 0, p = line; i < SPOOL_NFIELDS2; i++) {
 		f[i] = p;
 		if ((p = strchr(p, '\t')) == NULL)
 			break;
 		*p++ = '\0';
 	}
-	if (i != SPOOL_NFIELDS - 1 || strcmp(f[0], "1") != 0)
+	nf = strcmp(f[0], "1") == 0 ? SPOOL_NFIELDS :
+	    strcmp(f[0], "2") == 0 ? SPOOL_NFIELDS2 : 0;
+	if (nf == 0 || i != nf - 1)
+		return -1;
+	if (nf == SPOOL_NFIELDS2 && (spool_token(f[10]) != 0 ||
+	    (strcmp(f[11], "0") != 0 && strcmp(f[11], "1") != 0)))
 		return -1;
 	for (i = 3; i < SPOOL_NFIELDS; i++)
 		if (spool_unescape(f[i]) != 0)
@@ -400,6 +411,10 @@ tlsrpt_spool_parse(char *line, size_t len, const char **tag,
 	r->sending_ip = f[8];
 	r->detail = f[9];
 	r->count = 1;
+	if (nf == SPOOL_NFIELDS2) {
+		r->mode = f[10];
+		r->deferred = f[11][0] == '1';
+	}
 	return 0;
 }
 
@@ -445,4 +460,91 @@ spool_token(const char *s)
 		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
 			return -1;
 	return i > 0 && i < SPOOL_TOKEN_MAX ? 0 : -1;
+}
+
+/*
+ * The lines spooled and not folded yet: the spool's and those of any
+ * fold file left behind (a fold that failed or is under way). Reads
+ * only; a missing spool is 0 lines.
+ */
+int
+tlsrpt_spool_backlog(const char *path, unsigned long long *lines)
+{
+	struct dirent	*de;
+	DIR		*d = NULL;
+	char		*dir = NULL, *prefix = NULL, *file = NULL;
+	size_t		 plen;
+	int		 rc;
+
+	*lines = 0;
+	if ((rc = spool_count_lines(path, lines)) != MTASTS_OK ||
+	    (rc = spool_fold_prefix(path, &dir, &prefix)) != MTASTS_OK)
+		goto fail;
+	plen = strlen(prefix);
+	if ((d = opendir(dir)) == NULL) {
+		rc = MTASTS_EIO;
+		goto fail;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, prefix, plen) != 0)
+			continue;
+		free(file);
+		if (asprintf(&file, "%s/%s", dir, de->d_name) == -1) {
+			file = NULL;
+			rc = MTASTS_ENOMEM;
+			goto fail;
+		}
+		if ((rc = spool_count_lines(file, lines)) != MTASTS_OK)
+			goto fail;
+	}
+	rc = MTASTS_OK;
+fail:
+	if (d != NULL)
+		closedir(d);
+	free(file);
+	free(prefix);
+	free(dir);
+	return rc;
+}
+
+/* The spool's folder in *dir and the name prefix of its fold files. */
+static int
+spool_fold_prefix(const char *path, char **dir, char **prefix)
+{
+	const char	*name;
+	char		*slash;
+
+	*prefix = NULL;
+	if ((*dir = strdup(path)) == NULL)
+		return MTASTS_ENOMEM;
+	if ((slash = strrchr(*dir, '/')) != NULL) {
+		*(slash == *dir ? slash + 1 : slash) = '\0';
+		name = path + (slash - *dir) + 1;
+	} else {
+		strcpy(*dir, ".");
+		name = path;
+	}
+	if (asprintf(prefix, "%s" SPOOL_FOLD_TAG, name) == -1) {
+		*prefix = NULL;
+		return MTASTS_ENOMEM;
+	}
+	return MTASTS_OK;
+}
+
+/* Adds the LF-ended lines of path to *lines; a missing file has none. */
+static int
+spool_count_lines(const char *path, unsigned long long *lines)
+{
+	char	 buf[8192], *p;
+	ssize_t	 n;
+	int	 fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? MTASTS_OK : MTASTS_EIO;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		for (p = buf; (p = memchr(p, '\n', (size_t)(buf + n - p))) !=
+		    NULL; p++)
+			(*lines)++;
+	close(fd);
+	return n < 0 ? MTASTS_EIO : MTASTS_OK;
 }

@@ -35,6 +35,8 @@ int	tlsrpt_spool_fold(const char *path, const char *tag,
 /* The spool line of r into buf: its length, or -1 (bad row, too long). */
 int	tlsrpt_spool_line(const char *tag, const struct store_tlsrpt_row *r,
 	    char *buf, size_t size);
+/* The lines spooled at path and not folded yet (reads only). */
+int	tlsrpt_spool_backlog(const char *path, unsigned long long *lines);
 /* Parses one line (LF included) in place: 0, or -1 when malformed. */
 int	tlsrpt_spool_parse(char *line, size_t len, const char **tag,
 	    struct store_tlsrpt_row *r);
