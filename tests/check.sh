@@ -1,7 +1,12 @@
 #!/bin/sh
 # check.sh - what "make check" runs: unit tests, the same under ASan and
-# UBSan, the lab integration tests, then a short fuzz pass. Ends with one
-# line "N passed, N failed" and fails when anything failed.
+# UBSan, the lab integration tests, a short fuzz pass, then the same suite
+# on the other Debian release (bookworm on trixie, trixie on bookworm) in
+# a chroot of it (make check-release). Ends with one line "N passed, N
+# failed" and fails when anything failed.
+#
+# CHECK_OTHER_RELEASE: the release of that last phase (default: the other
+# one; "no": none, as inside that chroot).
 set -u
 cd "$(dirname "$0")/.."
 MAKE=${MAKE:-make}
@@ -45,6 +50,41 @@ fi
 phase "fuzzing (${FUZZ_SECONDS:-10} s per target)"
 if built fuzzers fuzzers; then
 	TALLY=$TALLY tests/fuzz/run.sh build/fuzz "${FUZZ_SECONDS:-10}" || status=1
+fi
+
+other_release() {	# the release whose suite runs in a chroot, or nothing
+	case ${CHECK_OTHER_RELEASE:-} in
+	no) return ;;
+	?*) echo "$CHECK_OTHER_RELEASE"; return ;;
+	esac
+	case $(. /etc/os-release && echo "${VERSION_CODENAME:-}") in
+	bookworm) echo trixie ;;
+	trixie) echo bookworm ;;
+	esac
+}
+
+# R: make check-release R, its lines shown with "R: " before them; its
+# closing "N passed, N failed" is added to the tally (none: one failure).
+release_phase() {
+	local r=$1 log=build/logs/release-$1.log t0 line
+	t0=$(date +%s)
+	$MAKE -s check-release R="$r" 2>&1 | tee "$log" | sed "s/^/$r: /"
+	line=$(tail -1 "$log" | grep -E '^[0-9]+ passed, [0-9]+ failed$')
+	echo "$r: phase took $(($(date +%s) - t0)) s (log: $log)"
+	if [ -z "$line" ]; then
+		echo "$r: the suite did not run to its end"
+		echo "0 1" >>"$TALLY"
+		status=1
+		return
+	fi
+	echo "$line" | awk '{print $1, $3}' >>"$TALLY"
+	echo "$line" | grep -q ' 0 failed$' || status=1
+}
+
+other=$(other_release)
+if [ -n "$other" ]; then
+	phase "Debian $other in a chroot (tests/lib/chroot.sh)"
+	release_phase "$other"
 fi
 
 awk '{p+=$1; f+=$2} END {printf "%d passed, %d failed\n", p, f}' "$TALLY"

@@ -331,8 +331,8 @@ s_client() {	# HOST [ARGS]: STARTTLS handshake, output in $OUT/s
 	    "$@" >"$OUT/s" 2>&1
 }
 
-subject_is() {	# NAME
-	grep -q "subject=CN = $1\$" "$OUT/s" ||
+subject_is() {	# NAME (OpenSSL 3.0 prints "CN = NAME", 3.5 "CN=NAME")
+	grep -Eq "subject= ?CN ?= ?$1\$" "$OUT/s" ||
 	    fail "certificate is not for $1: $(grep subject= "$OUT/s")"
 }
 
@@ -431,8 +431,10 @@ refused_tls() {
 	    >"$OUT/sw" 2>&1 && say "swaks accepted an expired cert" && return 1
 	want "messages" "$(lab_smtp_count expired.mx.test | tr -d ' ')" 0 ||
 	    return 1
+	# swaks 2020 refuses the cert inside the TLS handshake ("tls":
+	# false); swaks 2023+ after it, then quits ("tls":true)
 	lab_smtp_conns expired.mx.test | tail -1 |
-	    grep -q '"starttls":true,"time".*"tls":false' ||
+	    grep -q '"messages":0,.*"starttls":true,"time"' ||
 	    fail "conn log: $(lab_smtp_conns expired.mx.test)"
 }
 check "a client refusing expired.mx.test's cert leaves a connection record and no message" refused_tls

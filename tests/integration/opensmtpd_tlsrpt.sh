@@ -183,8 +183,14 @@ report_is enforce-nostarttls "0 $NOTLS [('starttls-not-supported', $NOTLS, 'nost
 ok $? "enforce-nostarttls: $NOTLS starttls-not-supported at nostarttls.mx.test (one per session)"
 report_is testing-nostarttls "0 1 [('starttls-not-supported', 1, 'nostarttls.mx.test', '127.0.20.2', None)]"
 ok $? "testing-nostarttls: delivered in clear, 1 starttls-not-supported"
-report_is enforce-expired "0 1 [('validation-failure', 1, 'expired.mx.test', '127.0.20.3', 'TLS verification failed (smtpd gave up after the TLS handshake and does not report why)')]"
-ok $? "enforce-expired: 1 validation-failure (TLS verification failed)"
+# smtpd 6.8 reports link-tls before refusing the certificate, 7.6 none
+# (README, OpenSMTPD TLS-RPT limits): the filter says which it saw
+case $(smtpd_version) in
+6.*) EXPIRED='TLS verification failed (smtpd gave up after the TLS handshake and does not report why)' ;;
+*) EXPIRED='TLS negotiation failed (the MX host accepted STARTTLS, then smtpd gave up before any transaction and does not report why)' ;;
+esac
+report_is enforce-expired "0 1 [('validation-failure', 1, 'expired.mx.test', '127.0.20.3', '$EXPIRED')]"
+ok $? "enforce-expired: 1 validation-failure (certificate refused; the detail smtpd $(smtpd_version) allows)"
 report_is enforce-spoof "0 1 [('validation-failure', 1, 'attacker.evil.test', None, \"MX host attacker.evil.test matches none of the policy's mx patterns (good.mx.test); refused at RCPT TO\")]"
 ok $? "enforce-spoof: 1 validation-failure naming the host and the patterns"
 report_is testing-spoof "0 1 [('validation-failure', 1, 'attacker.evil.test', '127.0.20.6', \"MX host attacker.evil.test matches none of the policy's mx patterns (good.mx.test)\")]"
@@ -238,7 +244,7 @@ while [ \$# -gt 0 ]; do
 	shift
 done
 swaks --server $SMTPD_ADDR --from "\$from" --to "\$to" --helo mx.sender.test \\
-    --data "$D/report.eml" >"$D/sendmail.out" 2>&1
+    --data @"$D/report.eml" >"$D/sendmail.out" 2>&1
 EOS
 chmod +x "$T/sendmail"
 echo "sendmail $T/sendmail" >>"$D/mtasts.conf"

@@ -67,7 +67,7 @@ while [ \$# -gt 0 ]; do
 	shift
 done
 swaks --server $LAB_SMTP_GOOD --from "\$from" --to "\$to" \
-    --data "\$f.eml" >"\$f.swaks" 2>&1
+    --data @"\$f.eml" >"\$f.swaks" 2>&1
 EOS
 chmod +x "$T/sendmail"
 CONF=$T/mtasts.conf

@@ -1,6 +1,6 @@
-# tests/e2e/exim/lib.sh - run the real Exim 4.96 (Debian's
-# exim4-daemon-heavy) from a private folder inside the test lab, with
-# mtasts.so. Source tests/lab/lib.sh first (LAB_* set, lab up).
+# tests/e2e/exim/lib.sh - run the real Exim (Debian's exim4-daemon-heavy:
+# 4.96 on bookworm, 4.98 on trixie) from a private folder inside the test
+# lab, with mtasts.so. Source tests/lab/lib.sh first (LAB_* set, lab up).
 #
 #   exim_setup      unpack Exim (download the .debs once into
 #                   build/exim-debs), make the Debian-exim user and group
@@ -73,7 +73,7 @@ exim_unpack() {
 	missing=$(ldd "$EXIM_BIN" | awk '/not found/ { print $1 }')
 	if [ -n "$missing" ]; then
 		exim__msg "exim4 needs libraries that are missing: $missing" \
-		    "(apt-get install libmariadb3 libidn12 libspf2-2)"
+		    "(make deps installs them)"
 		return 1
 	fi
 }

@@ -1,9 +1,10 @@
-# smtpd.sh - run Debian's real OpenSMTPD 6.8 from a private folder inside
-# the test lab, for the filter-mtasts end-to-end tests. Source it after
-# tests/lab/lib.sh (bash). Nothing is installed: the .deb is unpacked
-# under build/, and smtpd runs in its own mount namespace (unshare -m,
-# inside the lab's network namespace) with private folders bind-mounted
-# over its compiled-in spool, chroot and control-socket paths.
+# smtpd.sh - run Debian's real OpenSMTPD (6.8 on bookworm, 7.6 on
+# trixie) from a private folder inside the test lab, for the filter-mtasts
+# end-to-end tests. Source it after tests/lab/lib.sh (bash). Nothing is
+# installed: the .deb is unpacked under build/, and smtpd runs in its own
+# mount namespace (unshare -m, inside the lab's network namespace) with
+# private folders bind-mounted over its compiled-in spool, chroot and
+# control-socket paths.
 #
 #   SMTPD_ROOT   where the .deb is unpacked (default
 #                $LAB_RUN/opensmtpd/root: the checkout's run folder, which
@@ -111,7 +112,7 @@ filter "mtasts" proc-exec "$f -v -r ${SMTPD_REFRESH:-600} -c $d/mtasts.conf -t $
 
 listen on $SMTPD_ADDR filter "mtasts"
 
-action "mtasts-tls" relay helo "$SMTPD_HELO" tls filter "mtasts"
+action "mtasts-tls" relay helo "$SMTPD_HELO" tls ca "$SMTPD_HELO" filter "mtasts"
 action "relay" relay helo "$SMTPD_HELO" filter "mtasts"
 
 match from any mail-from "$MTASTS_REPORT_SENDER@$SMTPD_SUBMITTER" for any action "relay"
@@ -171,10 +172,11 @@ smtpd_stop() {	# DIR: stop that smtpd (TERM by pid, then KILL)
 	rm -f "$1/smtpd.pid"
 }
 
-smtpd_ctl() {	# DIR ARGS...: smtpctl in that smtpd's namespaces
+smtpd_ctl() {	# DIR ARGS...: smtpctl in that smtpd's namespaces (-r:
+	# and its root, which in a chroot is not the mount namespace's)
 	local d=$1
 	shift
-	nsenter -t "$(cat "$d/smtpd.pid")" -m -n \
+	nsenter -t "$(cat "$d/smtpd.pid")" -m -n -r \
 	    "$SMTPD_ROOT/usr/sbin/smtpctl" "$@"
 }
 
