@@ -128,4 +128,4 @@ sys.exit(1 if bad or not exprs else 0)
 EOP
 	ok $? "$dash is JSON and uses only names mtasts metrics prints"
 done
-[ "$failed" -eq 0 ]
+tap_end

@@ -120,7 +120,7 @@ smtpd_unpack; ok $? "OpenSMTPD unpacked under build/ (not installed)"
 if ! lab_up 2>"$T/lab.err"; then
 	ok 1 "lab is up"
 	tap_show "$T/lab.err"
-	echo "1..$n"
+	tap_end
 	exit 1
 fi
 . "$LAB_DIR/env"
