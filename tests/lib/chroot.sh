@@ -97,7 +97,7 @@ ch_make() {	# debootstrap DIR unless its stamp says it is complete
 	t0=$(date +%s)
 	msg "debootstrap $R from $m into $D"
 	if ! debootstrap --variant=minbase \
-	    --include=make,ca-certificates${CHROOT_INCLUDE:+,$CHROOT_INCLUDE} \
+	    --include=make,ca-certificates,iproute2${CHROOT_INCLUDE:+,$CHROOT_INCLUDE} \
 	    "$R" "$D" "$m" >"$D.log" 2>&1; then
 		msg "debootstrap failed (log: $D.log)"
 		tail -5 "$D.log" >&2
