@@ -1,7 +1,9 @@
 #!/bin/bash
 # relay_smtpd.sh - mtasts-relay behind Debian's real OpenSMTPD 6.8 in the
-# lab: smtpd relays the policy domains (a static table here) to the relay
-# on 127.0.0.1:10026, the relay delivers them under MTA-STS. TAP output.
+# lab, with the SHIPPED smtpd.conf lines (relay_lib.sh): filter-mtasts
+# keeps the routing table of policy domains, smtpd relays them to the
+# relay on 127.0.0.1:10026, the relay delivers them under MTA-STS when
+# they leave. TAP output.
 # Needs root; run from the repo root after "make".
 #   RELAY=build/asan/mtasts-relay runs the relay built with sanitizers
 #   (a leak or error report in its log fails the last check).
@@ -30,65 +32,9 @@ tap_diag() {
 	return 0
 }
 
-POLICY_DOMAINS="enforce-good.test enforce-spoof.test enforce-nostarttls.test
-    enforce-expired.test enforce-selfsigned.test enforce-wrongname.test
-    enforce-secondgood.test testing-good.test testing-spoof.test
-    testing-nostarttls.test testing-expired.test testing-selfsigned.test
-    testing-wrongname.test dyn.test dyn2.test"
+. tests/integration/relay_lib.sh
 
-relay_conf() {	# the case folder, smtpd.conf and the engine's config
-	rm -rf "$D"
-	mkdir -p "$D/spool" "$D/empty" "$D/run" "$D/mtasts" "$D/reports" &&
-	    chmod 711 "$D/spool" && chmod 755 "$D/empty" "$D/run" || return 1
-	sed "s|^store .*|store $D/mtasts/store.db|" "$LAB_CONF" \
-	    >"$D/mtasts.conf" && cat >>"$D/mtasts.conf" <<EOM
-report_dir $D/reports
-report_org mtasts lab
-report_contact postmaster@sender.test
-report_submitter $SMTPD_SUBMITTER
-EOM
-	cat >"$D/smtpd.conf" <<EOC
-# mtasts-relay end-to-end: policy domains go to the relay
-table mtasts_domains { $(echo $POLICY_DOMAINS | sed 's/ /, /g') }
-smtp max-message-size 64M
-listen on $SMTPD_ADDR
-listen on socket
-action "mtasts" relay host smtp+notls://127.0.0.1:10026 helo "$SMTPD_HELO"
-action "relay" relay helo "$SMTPD_HELO"
-match from any mail-from "$MTASTS_REPORT_SENDER@$SMTPD_SUBMITTER" for any action "relay"
-match from any for domain <mtasts_domains> action "mtasts"
-match from any for any action "relay"
-EOC
-}
-
-relay_start() {	# [ARGS]: the relay in the lab, log in $D/relay.log
-	local i
-	lab_exec "$RELAY" -v -c "$D/mtasts.conf" -C "$LAB_CA" \
-	    -H relay.sender.test -a 127.0.0.1/32 -T connect=5,command=20 \
-	    "$@" >>"$D/relay.log" 2>&1 &
-	RPID=
-	for i in $(seq 1 100); do
-		# the relay's own pid (not the subshell's), from its socket
-		RPID=$(lab_exec ss -Hltnp src 127.0.0.1:10026 |
-		    sed -n 's/.*"mtasts-relay",pid=\([0-9]*\).*/\1/p')
-		[ -n "$RPID" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-relay_stop() {
-	[ -n "$RPID" ] || return 0
-	local i
-	kill -TERM "$RPID" 2>/dev/null
-	for i in $(seq 1 100); do
-		kill -0 "$RPID" 2>/dev/null || break
-		sleep 0.1
-	done
-	RPID=
-}
-
-wait_for() {	# TENTHS CMD...: poll CMD every 100 ms, at most TENTHS times
+poll() {	# TENTHS CMD...: poll CMD every 100 ms, at most TENTHS times
 	local i
 	for i in $(seq 1 "$1"); do
 		"${@:2}" && return 0
@@ -96,24 +42,8 @@ wait_for() {	# TENTHS CMD...: poll CMD every 100 ms, at most TENTHS times
 	done
 	return 1
 }
-tempfailed() {	# RCPT: smtpd logged a TempFail for RCPT
-	grep -q "mta delivery evpid=.* to=<$1> .*result=\"TempFail\"" \
-	    "$D/smtpd.log"
-}
-queued() {	# RCPT: still in smtpd's queue
-	smtpd_ctl "$D" show queue 2>/dev/null | grep -q "|$1|"
-}
-nowhere() {	# RCPT: no lab host got mail for RCPT
-	[ -z "$(lab_smtp_where "$1")" ]
-}
 delivered_tls() {	# HOST RCPT
 	lab_smtp_delivered "$1" "$2" tls
-}
-relay_said() {	# REGEX
-	grep -q "mtasts-relay: .*$1" "$D/relay.log"
-}
-schedule() {
-	smtpd_ctl "$D" schedule all >/dev/null 2>&1
 }
 local_sendmail() {	# RCPT: submit through smtpd's sendmail (local socket)
 	printf 'Subject: local to %s\n\nfrom cron\n' "$1" |
@@ -128,27 +58,37 @@ smtpd_unpack; ok $? "OpenSMTPD unpacked under build/ (not installed)"
 if ! lab_up 2>"$T/lab.err"; then
 	ok 1 "lab is up"
 	tap_show "$T/lab.err"
-	echo "1..$n"
+	tap_end
 	exit 1
 fi
 . "$LAB_DIR/env"
-relay_conf && relay_start && smtpd_start "$D"
-ok $? "smtpd and mtasts-relay start"
+relay_case && relay_start && smtpd_start "$D"
+ok $? "smtpd (shipped smtpd.conf lines, filter-mtasts) and mtasts-relay start"
 
 # ---------------------------------------------------------------- enforce
 
 smtpd_send user@enforce-good.test >"$T/out"
-wait_for 300 delivered_tls good.mx.test user@enforce-good.test
+poll 300 delivered_tls good.mx.test user@enforce-good.test
 ok $? "enforce-good: delivered to good.mx.test over TLS through the relay"
 relay_said "enforce-good.test: MX host good.mx.test .*certificate verified" &&
     lab_smtp_log good.mx.test | grep 'user@enforce-good.test' |
     grep -q '"sni": *"good.mx.test"'
 ok $? "enforce-good: certificate verified by the relay, SNI good.mx.test"
+filter_said "enforce-good.test: added to the routing table" &&
+    filter_said "enforce-good.test: enforce (.*): routed to mtasts-relay" &&
+    relay_said "enforce-good.test: mode enforce"
+ok $? "enforce-good: the filter put the new domain in the table; its first message went through the relay"
+
+smtpd_send user@nopolicy-good.test >"$T/out"
+poll 300 lab_smtp_delivered good.mx.test user@nopolicy-good.test &&
+    ! relay_said "nopolicy-good.test" &&
+    ! grep -q "nopolicy-good.test" "$D/mtasts/enforce.db"
+ok $? "nopolicy-good: delivered by smtpd itself, not through the relay, not in the table"
 
 # local submission, spoofed MX: queued, deferred, never at the attacker
 local_sendmail user@enforce-spoof.test
 ok $? "enforce-spoof: smtpd's sendmail accepts the message (exit 0)"
-wait_for 300 tempfailed user@enforce-spoof.test
+poll 300 tempfailed user@enforce-spoof.test
 ok $? "enforce-spoof: smtpd deferred it (TempFail from the relay)"
 grep -q "enforce-spoof.test.*451 4.7.5 MTA-STS: no MX host of enforce-spoof.test could be used: attacker.evil.test: not contacted" \
     "$D/smtpd.log" || relay_said "enforce-spoof.test: refused MX host attacker.evil.test"
@@ -157,20 +97,20 @@ nowhere user@enforce-spoof.test && queued user@enforce-spoof.test &&
     [ "$(lab_smtp_conns attacker.evil.test | wc -l)" -eq 0 ]
 ok $? "enforce-spoof: still queued; the attacker was never contacted"
 lab_set_rr enforce-spoof.test MX "10 good.mx.test." && schedule
-wait_for 300 delivered_tls good.mx.test user@enforce-spoof.test
+poll 300 delivered_tls good.mx.test user@enforce-spoof.test
 ok $? "enforce-spoof: MX fixed, a queue run delivers it over verified TLS"
 
 # MX answer changes after smtpd accepted: attacker with a valid certificate
 lab_set_rr dyn.test MX "10 attacker.evil.test."
 smtpd_send user@dyn.test >"$T/out"
 grep -q '250 2.0.0 .* Message accepted' "$T/out" &&
-    wait_for 300 tempfailed user@dyn.test && nowhere user@dyn.test
+    poll 300 tempfailed user@dyn.test && nowhere user@dyn.test
 ok $? "MX changed to the attacker: accepted by smtpd, refused at delivery"
 
 # mixed MX set: attacker preferred, good host second
 lab_set_rr dyn.test MX "10 attacker.evil.test." "20 good.mx.test."
 schedule
-wait_for 300 delivered_tls good.mx.test user@dyn.test
+poll 300 delivered_tls good.mx.test user@dyn.test
 ok $? "mixed MX set: delivered to the matching host only"
 ! lab_smtp_delivered attacker.evil.test user@dyn.test
 ok $? "mixed MX set: the attacker got nothing"
@@ -179,20 +119,20 @@ for c in nostarttls:starttls-not-supported expired:certificate-expired \
     selfsigned:certificate-not-trusted wrongname:certificate-host-mismatch; do
 	name=${c%%:*} type=${c#*:}
 	smtpd_send "user@enforce-$name.test" >"$T/out"
-	wait_for 300 tempfailed "user@enforce-$name.test" &&
+	poll 300 tempfailed "user@enforce-$name.test" &&
 	    nowhere "user@enforce-$name.test" &&
 	    queued "user@enforce-$name.test"
 	ok $? "enforce-$name: deferred, queued, delivered nowhere"
 	relay_said "enforce-$name.test: MX host $name.mx.test .*: $type"
 	ok $? "enforce-$name: the relay names $type"
 	smtpd_send "user@testing-$name.test" >"$T/out"
-	wait_for 300 lab_smtp_delivered "$name.mx.test" \
+	poll 300 lab_smtp_delivered "$name.mx.test" \
 	    "user@testing-$name.test"
 	ok $? "testing-$name: delivered to $name.mx.test"
 done
 
 smtpd_send user@enforce-secondgood.test >"$T/out"
-wait_for 300 delivered_tls good.mx.test user@enforce-secondgood.test &&
+poll 300 delivered_tls good.mx.test user@enforce-secondgood.test &&
     ! lab_smtp_delivered nostarttls.mx.test user@enforce-secondgood.test
 ok $? "enforce-secondgood: first MX (no STARTTLS) skipped, second over TLS"
 
@@ -200,12 +140,12 @@ ok $? "enforce-secondgood: first MX (no STARTTLS) skipped, second over TLS"
 
 lab_smtp_clear
 smtpd_send user@enforce-good.test --to user@enforce-good.test,user@testing-good.test >"$T/out"
-wait_for 300 grep -q "452 4.5.3 one recipient domain per transaction" \
+poll 300 grep -q "452 4.5.3 one recipient domain per transaction" \
     "$D/smtpd.log"
 ok $? "two domains in one message: one got 452 4.5.3 (smtpd retries it)"
 schedule
-wait_for 300 delivered_tls good.mx.test user@enforce-good.test &&
-    wait_for 300 lab_smtp_delivered good.mx.test user@testing-good.test &&
+poll 300 delivered_tls good.mx.test user@enforce-good.test &&
+    poll 300 lab_smtp_delivered good.mx.test user@testing-good.test &&
     [ "$(lab_smtp_log good.mx.test | grep -c '"rcpt_tos": *\["user@[a-z]*-good.test"\]')" -eq 2 ]
 ok $? "two domains: both delivered, each in a transaction of its own"
 
@@ -231,7 +171,7 @@ PY
 smtp_py "$SMTPD_ADDR" 25 sender@client.test user8@enforce-good.test \
     BODY=8BITMIME >"$T/py.out" 2>&1
 ok $? "8BITMIME message accepted by smtpd"
-wait_for 300 delivered_tls good.mx.test user8@enforce-good.test
+poll 300 delivered_tls good.mx.test user8@enforce-good.test
 ok $? "8BITMIME message delivered over TLS"
 f=$(lab_smtp_where user8@enforce-good.test | awk '{print $3}' | head -1)
 [ -n "$f" ] && grep -q '^\.leading dot' "$f" && grep -q '^\.\.two dots' "$f" &&
@@ -254,7 +194,7 @@ lab_set_rr big.peer.test A 127.0.20.50 && lab_set_rr drop.peer.test A 127.0.20.5
 # dyn2.test is testing mode: a plain peer is fine there
 lab_set_rr dyn2.test MX "10 drop.peer.test."
 smtpd_send user@dyn2.test >"$T/out"
-wait_for 300 tempfailed user@dyn2.test && queued user@dyn2.test &&
+poll 300 tempfailed user@dyn2.test && queued user@dyn2.test &&
     grep -q '^drop ' "$T/peer.log"
 ok $? "MX drops the connection after DATA: smtpd keeps the message"
 
@@ -266,7 +206,7 @@ ok $? "SMTPUTF8 to an MX with it: the relay passes the MX's 250 on"
 head -c 37500000 /dev/urandom | base64 -w 76 >"$T/big.txt"
 hwm0=$(awk '/VmHWM/ {print $2}' /proc/$RPID/status)
 smtpd_send user2@dyn2.test --body "$T/big.txt" --timeout 600 >"$T/big.out"
-wait_for 1200 grep -q '^big [0-9]\{8,\} ' "$T/peer.log"
+poll 1200 grep -q '^big [0-9]\{8,\} ' "$T/peer.log"
 ok $? "a 50 MB message is delivered through the relay"
 hwm=$(awk '/VmHWM/ {print $2}' /proc/$RPID/status)
 echo "# relay VmHWM ${hwm0} kB before, ${hwm} kB after the 50 MB message"
@@ -279,17 +219,17 @@ relay_stop
 smtpd_send user@enforce-good.test --header "Subject: while down" >"$T/out"
 grep -q '250 2.0.0 .* Message accepted' "$T/out"
 ok $? "relay stopped: smtpd still accepts the message"
-wait_for 300 grep -q "mta delivery .*to=<user@enforce-good.test>.*TempFail" \
-    "$D/smtpd.log" || wait_for 300 grep -q "Connection refused" "$D/smtpd.log"
+poll 300 grep -q "mta delivery .*to=<user@enforce-good.test>.*TempFail" \
+    "$D/smtpd.log" || poll 300 grep -q "Connection refused" "$D/smtpd.log"
 sleep 1
 queued user@enforce-good.test
 ok $? "relay stopped: smtpd defers and keeps the message"
 lab_smtp_clear good.mx.test
 relay_start && schedule
 ok $? "relay restarted"
-wait_for 600 delivered_tls good.mx.test user@enforce-good.test ||
+poll 600 delivered_tls good.mx.test user@enforce-good.test ||
     { smtpd_stop "$D"; smtpd_start "$D"; schedule
-      wait_for 600 delivered_tls good.mx.test user@enforce-good.test; }
+      poll 600 delivered_tls good.mx.test user@enforce-good.test; }
 ok $? "relay back: the deferred message is delivered"
 
 # ---------------------------------------------------------------- TLS-RPT
@@ -316,5 +256,4 @@ done
 relay_stop
 ! grep -q "Sanitizer" "$D/relay.log"
 ok $? "the relay exits cleanly (no sanitizer report)"
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end
