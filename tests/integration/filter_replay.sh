@@ -131,7 +131,7 @@ grep -qx 'register|report|smtp-out|link-tls' "$T/reg.out" &&
     grep -qx 'register|filter|smtp-in|rcpt-to' "$T/reg.out" &&
     ! grep -q 'protocol-client\|protocol-server' "$T/reg.out"
 ok $? "the filter registers rcpt-to and the smtp-out events it reads, no more"
-"$FILTER" -M -t "$T/x.db" </dev/null >/dev/null 2>&1
+timeout 10 "$FILTER" -M -r 0 -c "$T/mtasts.conf" -t "$T/x.db" </dev/null >/dev/null 2>&1
 [ $? -eq 2 ]
 ok $? "-M is gone (usage error)"
 

@@ -149,7 +149,8 @@ report_is() {	# DOMAIN EXPECTED [TYPE]
 	return 1
 }
 detail() {	# DOMAIN: the additional-information of its first failure
-	json "$(R "$1")" 'r["policies"][0]["failure-details"][0].get("additional-information")'
+	json "$(R "$1")" '(lambda d: d.get("additional-information",
+    d.get("failure-reason-code")))(r["policies"][0]["failure-details"][0])'
 }
 report_is enforce-good "1 0 []"
 ok $? "enforce-good: 1 successful session, 0 failed"
