@@ -262,10 +262,10 @@ smtpout_on_policy(void *arg, int err, struct mtasts_answer *ans)
 		filter_log(MTASTS_LOG_WARN, "tlsrpt: %s: no answer (%s); not "
 		    "recorded", r->domain, mtasts_strerror(err));
 	else if (ans->mode != MTASTS_MODE_NONE)
-		filter_log(MTASTS_LOG_WARN, "tlsrpt: %s has a %s policy and "
-		    "was relayed by smtpd, not by mtasts-relay (report mail, "
-		    "or a rule before the mtasts one); not recorded",
-		    r->domain, mtasts_mode_name(ans->mode));
+		filter_log(MTASTS_LOG_WARN, "tlsrpt: %s: policy in force "
+		    "(%s) but relayed by smtpd, not by mtasts-relay (a rule "
+		    "before the mtasts one?); not recorded", r->domain,
+		    mtasts_mode_name(ans->mode));
 	else
 		smtpout_record(r, ans);
 	mtasts_answer_clear(ans);	/* the callee owns it (mtasts.h) */

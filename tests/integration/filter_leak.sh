@@ -94,7 +94,7 @@ for r in range(rounds):
 # the policy domain's session is the relay's (not recorded, said so),
 # sessions without a transaction record nothing
 n = f.wait_log("tlsrpt: recorded ", rounds, 300)
-m = f.wait_log("tlsrpt: enforce-good.test has a enforce policy", rounds, 60)
+m = f.wait_log("tlsrpt: enforce-good.test: policy in force", rounds, 60)
 print("recorded %d of %d, left to the relay %d" % (n, rounds, m))
 print("bad %d" % bad)
 print("exit %d" % f.close(120))

@@ -100,7 +100,7 @@ grep -q 'tlsrpt: recorded no-policy-found starttls-not-supported for nopolicy-go
 ok $? "no policy, delivered in clear: no-policy-found starttls-not-supported"
 : >"$T/filter.log"
 replay testing-spoof.test session_delivered 127.0.20.6 True
-grep -q 'tlsrpt: testing-spoof.test has a testing policy and was relayed by smtpd, not by mtasts-relay.*not recorded' \
+grep -q 'tlsrpt: testing-spoof.test: policy in force (testing) but relayed by smtpd, not by mtasts-relay.*not recorded' \
     "$T/filter.log" && ! grep -q 'tlsrpt: recorded' "$T/filter.log"
 ok $? "a policy domain's smtp-out session: not recorded (the relay records it)"
 : >"$T/filter.log"
