@@ -1,6 +1,8 @@
 /*
- * main.c - filter-mtasts(8): an smtpd(8) filter that applies MTA-STS
- * (RFC 8461) to outgoing mail. Options, the engine context, the libevent
+ * main.c - filter-mtasts(8): an smtpd(8) filter that keeps the routing
+ * table of MTA-STS (RFC 8461) policy domains, which smtpd hands to
+ * mtasts-relay(8), and records TLS-RPT results of the domains without a
+ * policy. Options, the engine context, the libevent
  * loop over smtpd's pipe and the engine's descriptor, and the log.
  *
  * Answers to smtpd are buffered (proto.c): the first line queued in a
@@ -50,7 +52,7 @@ static void	 main_line(char *);
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: filter-mtasts [-IMSv] [-c conf] [-r seconds]"
+	fprintf(stderr, "usage: filter-mtasts [-ISv] [-c conf] [-r seconds]"
 	    " [-t table]\n");
 	exit(2);
 }
@@ -202,16 +204,13 @@ main(int argc, char *argv[])
 	int			 ch, init = 0, fd, rc;
 	char			*end;
 
-	while ((ch = getopt(argc, argv, "c:IMr:St:v")) != -1) {
+	while ((ch = getopt(argc, argv, "c:Ir:St:v")) != -1) {
 		switch (ch) {
 		case 'c':
 			conf = optarg;
 			break;
 		case 'I':
 			init = 1;
-			break;
-		case 'M':
-			filter.allow_mixed = 1;
 			break;
 		case 'r':
 			refresh = (unsigned)strtoul(optarg, &end, 10);
@@ -287,7 +286,6 @@ main(int argc, char *argv[])
 	mtasts_ctx_close(filter.ctx);
 	smtpout_close();
 	rcpt_close();
-	mxcache_clear();
 	table_close(filter.table);
 	return 0;
 }

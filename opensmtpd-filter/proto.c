@@ -43,18 +43,11 @@ static const char *const proto_registrations[] = {
 	"filter|smtp-in|rcpt-to",
 	"report|smtp-in|tx-mail",
 	"report|smtp-in|link-disconnect",
-	"report|smtp-out|link-identify",
 	"report|smtp-out|link-connect",
 	"report|smtp-out|link-tls",
-	"report|smtp-out|protocol-client",
-	"report|smtp-out|protocol-server",
-	"report|smtp-out|tx-begin",
 	"report|smtp-out|tx-mail",
 	"report|smtp-out|tx-rcpt",
-	"report|smtp-out|tx-envelope",
-	"report|smtp-out|tx-data",
 	"report|smtp-out|tx-commit",
-	"report|smtp-out|tx-rollback",
 	"report|smtp-out|link-disconnect",
 };
 

@@ -1,40 +1,44 @@
 /*
  * rcpt.c - the rcpt-to filter: resolve the recipient domain's policy
- * without blocking other sessions, look up its MX set, and decide.
+ * without blocking other sessions (the engine's cache is then warm for
+ * mtasts-relay), keep the routing table of policy domains current, and
+ * let the recipient through.
  *
- *	enforce, some MX host matches the policy: put the domain in the
- *	    routing table (smtpd then relays it with mandatory STARTTLS and a
- *	    certificate checked against the MX name), then proceed;
- *	enforce, no MX host matches or the MX set is unknown: 451 4.7.5;
- *	enforce, some MX hosts match and others do not: 451 4.7.5 too,
- *	    because smtpd's "relay tls" would use the others as well (a
- *	    host with a valid certificate for its own name passes it);
- *	    -M accepts such sets (and logs the risk);
- *	testing: proceed, log what enforce would refuse;
- *	none or no policy: proceed;
- *	log-only (mtasts.conf): never refuse and never route; log instead.
+ *	enforce or testing (log_only too): the domain is in the routing
+ *	    table; smtpd.conf hands such domains to mtasts-relay(8), which
+ *	    resolves policy and MX again when the mail leaves, applies the
+ *	    mode (and log_only) and records the exact TLS-RPT result;
+ *	none, or no policy: the domain leaves the table (smtpd relays it
+ *	    as usual); a policy that could not be had (temperror) leaves
+ *	    the table as it is: the relay handles a domain without a policy
+ *	    opportunistically, so keeping it costs nothing and losing a
+ *	    cached enforce domain would;
+ *	no policy answer at all (engine error): proceed, table unchanged.
+ *
+ * Testing domains go to the relay too: smtpd's opportunistic relay does
+ * not verify certificates and reports nothing about why, so only the
+ * relay can record what enforce would have refused, with the exact
+ * RFC 8460 type.
+ *
+ * The filter refuses nothing that it could hold: the MX checks are the
+ * relay's, at the moment of delivery, and a local sendmail(8)
+ * submission refused at RCPT TO would be lost. One refusal remains, fail
+ * closed: an enforce (or testing) domain new to the table whose write
+ * fails gets 451 4.3.0, because smtpd would otherwise relay it around
+ * the relay; that is a disk that cannot take a few bytes, and smtpd's
+ * queue is then in trouble too.
+ *
+ * The table is written (a newer mtime, table.c) before the recipient is
+ * answered, so smtpd routes the very first message already.
  *
  * Report mail (envelope sender MTASTS_REPORT_SENDER, seen in the smtp-in
- * tx-mail report) is never held: RFC 8460 section 3 wants reports
- * delivered despite TLS failures; smtpd.conf routes it around the TLS
- * action.
- *
- * Whether an MX host matches the policy, and the TLS-RPT result and
- * detail of one that does not, is the core's verdict (mtasts_mx_verdict());
- * this file only counts the verdicts over the set and acts on them.
- *
- * MX sets come from mxcache.c when an answer for the domain is less than
- * 60 s old, from DNS otherwise.
- *
- * Refusals of an MX set outside the policy are recorded for TLS-RPT, and
- * accepted policy domains are handed to smtpout.c, which attributes the
- * smtp-out sessions to them.
+ * tx-mail report) is let through without a lookup; smtpd.conf routes it
+ * around the relay (RFC 8460 section 3).
  *
  * A request whose smtp-in session ends before the answer is kept until
  * the engine answers (the engine owns callbacks to it) and then dropped
  * without a reply.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,25 +47,12 @@
 #include "proto.h"
 #include "table.h"
 
-#define REPLY_MAX	500	/* an SMTP reply line is at most 512 octets */
-#define HOSTS_MAX	400	/* text of the MX set in a log line */
-#define HOSTS_MORE	32	/* room kept for ", ... and N more" */
-
-/* The core's verdicts on a domain's MX set. */
-struct mxset {
-	size_t			 outside;	/* hosts matching no pattern */
-	const char		*first;		/* the first of them, or NULL */
-	struct mtasts_mx_verdict v;		/* the core's verdict on it */
-	char			 text[HOSTS_MAX]; /* the set, for the log */
-};
-
 struct rcpt {
 	uint64_t		 reqid;		/* smtp-in session */
 	uint64_t		 token;
 	int			 vmajor, vminor;
 	int			 cancelled;	/* the session is gone */
 	char			 domain[MTASTS_NAME_MAX + 1];
-	struct mtasts_answer	 ans;
 	struct rcpt		*next;
 };
 
@@ -75,20 +66,11 @@ static struct rcpt	*rcpt_list;
 static struct rsess	*rsess_list;
 
 static int	 rcpt_domain(const char *, char *, size_t);
+static void	 rcpt_pass(const struct proto_line *);
 static void	 rcpt_on_policy(void *, int, struct mtasts_answer *);
-static void	 rcpt_on_mx(void *, int, char **, size_t);
-static void	 rcpt_on_mx_dns(void *, int, char **, size_t);
-static void	 rcpt_enforce(struct rcpt *, int, char **, size_t);
-static void	 rcpt_testing(struct rcpt *, int, char **, size_t);
-static void	 rcpt_hosts(const struct rcpt *, char **, size_t,
-		    struct mxset *);
-static void	 rcpt_verdict(const struct rcpt *, const char *,
-		    struct mtasts_mx_verdict *);
-static int	 rcpt_enforce_outside(struct rcpt *, size_t,
-		    const struct mxset *);
+static void	 rcpt_route(struct rcpt *, const struct mtasts_answer *);
 static void	 rcpt_proceed(struct rcpt *);
-static void	 rcpt_reject(struct rcpt *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
+static void	 rcpt_reject(struct rcpt *, const char *);
 static void	 rcpt_free(struct rcpt *);
 static struct rsess **rcpt_rsess(uint64_t);
 
@@ -156,6 +138,15 @@ rcpt_on_mail(const struct proto_line *l)
 	}
 }
 
+/* Proceeds at once (no lookup): report mail, no domain, out of memory. */
+static void
+rcpt_pass(const struct proto_line *l)
+{
+	if (proto_result_proceed(l->vmajor, l->vminor, l->reqid, l->token) ==
+	    -1)
+		filter_stop();
+}
+
 void
 rcpt_on_filter(const struct proto_line *l)
 {
@@ -167,24 +158,19 @@ rcpt_on_filter(const struct proto_line *l)
 		filter_log(MTASTS_LOG_INFO, "session %016llx: report mail "
 		    "(sender %s@): not held for MTA-STS",
 		    (unsigned long long)l->reqid, MTASTS_REPORT_SENDER);
-		if (proto_result_proceed(l->vmajor, l->vminor, l->reqid,
-		    l->token) == -1)
-			filter_stop();
+		rcpt_pass(l);
 		return;
 	}
 	if (rcpt_domain(l->params, domain, sizeof(domain)) == -1) {
 		filter_log(MTASTS_LOG_DEBUG, "session %016llx: no domain in"
 		    " recipient; proceeding", (unsigned long long)l->reqid);
-		if (proto_result_proceed(l->vmajor, l->vminor, l->reqid,
-		    l->token) == -1)
-			filter_stop();
+		rcpt_pass(l);
 		return;
 	}
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
-		filter_log(MTASTS_LOG_ERR, "out of memory");
-		if (proto_result_reject(l->vmajor, l->vminor, l->reqid,
-		    l->token, "451 4.3.0 MTA-STS check: out of memory") == -1)
-			filter_stop();
+		filter_log(MTASTS_LOG_ERR, "out of memory; recipient domain "
+		    "%.255s not looked up", domain);
+		rcpt_pass(l);
 		return;
 	}
 	r->reqid = l->reqid;
@@ -204,7 +190,8 @@ rcpt_on_filter(const struct proto_line *l)
 	rc = mtasts_resolve_async(filter.ctx, r->domain, rcpt_on_policy, r);
 	if (rc != MTASTS_OK) {
 		filter_log(MTASTS_LOG_WARN, "%s: cannot resolve policy: %s;"
-		    " proceeding", r->domain, mtasts_strerror(rc));
+		    " proceeding, routing table unchanged", r->domain,
+		    mtasts_strerror(rc));
 		rcpt_proceed(r);
 		rcpt_free(r);
 	}
@@ -221,7 +208,6 @@ rcpt_on_disconnect(uint64_t reqid)
 		*p = s->next;
 		free(s);
 	}
-
 	for (r = rcpt_list; r != NULL; r = r->next)
 		if (r->reqid == reqid)
 			r->cancelled = 1;
@@ -231,258 +217,63 @@ static void
 rcpt_on_policy(void *arg, int err, struct mtasts_answer *ans)
 {
 	struct rcpt	*r = arg;
-	char		**hosts;
-	size_t		  n;
 
 	if (err != MTASTS_OK && filter.closing) {
 		filter_log(MTASTS_LOG_INFO, "%s: policy lookup cancelled: "
 		    "the filter is exiting", r->domain);
+		mtasts_answer_clear(ans);
 		rcpt_free(r);
 		return;
 	}
 	if (err != MTASTS_OK) {
 		filter_log(MTASTS_LOG_WARN, "%s: policy lookup failed: %s;"
-		    " proceeding", r->domain, mtasts_strerror(err));
+		    " proceeding, routing table unchanged", r->domain,
+		    mtasts_strerror(err));
+		mtasts_answer_clear(ans);
 		rcpt_proceed(r);
 		rcpt_free(r);
 		return;
 	}
-	r->ans = *ans;
-	memset(ans, 0, sizeof(*ans));
-	if (r->ans.mode == MTASTS_MODE_NONE) {
-		if (r->ans.temperror)
-			filter_log(MTASTS_LOG_WARN, "%s: no policy could be "
-			    "had (%s); delivering as without MTA-STS",
-			    r->domain, r->ans.why);
-		else
-			filter_log(MTASTS_LOG_DEBUG, "%s: mode none (%s, %s)",
-			    r->domain, mtasts_source_name(r->ans.source),
-			    r->ans.why);
-		rcpt_table_sync(r->domain, 0);
-		rcpt_proceed(r);
-		rcpt_free(r);
-		return;
-	}
-	if (mxcache_get(r->domain, &hosts, &n)) {
-		rcpt_on_mx(r, MTASTS_OK, hosts, n);
-		return;
-	}
-	if (mtasts_mx_lookup_async(filter.ctx, r->domain, rcpt_on_mx_dns,
-	    r) != MTASTS_OK)
-		rcpt_on_mx(r, MTASTS_ENOMEM, NULL, 0);
-}
-
-/* An MX set from DNS: keep it for the next recipients, then decide. */
-static void
-rcpt_on_mx_dns(void *arg, int err, char **hosts, size_t n)
-{
-	struct rcpt	*r = arg;
-
-	if (err == MTASTS_OK)
-		mxcache_put(r->domain, hosts, n);
-	rcpt_on_mx(r, err, hosts, n);
-	mtasts_mx_free(hosts, n);	/* ours: the engine handed it over */
-}
-
-static void
-rcpt_on_mx(void *arg, int err, char **hosts, size_t n)
-{
-	struct rcpt	*r = arg;
-
-	if (err != MTASTS_OK && filter.closing) {
-		/* mtasts_ctx_close(): smtpd is gone, nobody waits for us */
-		filter_log(MTASTS_LOG_INFO, "%s: MX lookup cancelled: the "
-		    "filter is exiting", r->domain);
-		rcpt_free(r);
-		return;
-	}
-	if (r->ans.mode == MTASTS_MODE_ENFORCE)
-		rcpt_enforce(r, err, hosts, n);
-	else
-		rcpt_testing(r, err, hosts, n);
+	rcpt_route(r, ans);
+	mtasts_answer_clear(ans);	/* the callee owns it (mtasts.h) */
 	rcpt_free(r);
 }
 
-/*
- * The core's verdict on MX host mx (dane: smtpd does not do it). It
- * cannot fail for a host name; if it did, the host is taken as outside
- * the policy and refused (fail closed).
- */
+/* Keeps the table in line with the answer, then lets the recipient in. */
 static void
-rcpt_verdict(const struct rcpt *r, const char *mx,
-    struct mtasts_mx_verdict *v)
+rcpt_route(struct rcpt *r, const struct mtasts_answer *ans)
 {
-	if (mtasts_mx_verdict(&r->ans, mx, 0, v) == MTASTS_OK)
-		return;
-	memset(v, 0, sizeof(*v));
-	v->verdict = MTASTS_MX_REFUSE;
-	v->refuse = 1;
-	v->result = MTASTS_RESULT_VALIDATION_FAILURE;
-	snprintf(v->detail, sizeof(v->detail), "no verdict on MX host %s",
-	    mx);
-}
+	const char	*mode = mtasts_mode_name(ans->mode);
 
-/*
- * Asks the core about every host of the set, counts those outside the
- * policy's patterns and keeps the verdict on the first of them. The set
- * is written with a mark on each host outside into s->text, only for
- * the log and the reply: when it is full it ends with "... and N more"
- * and the count goes on.
- */
-static void
-rcpt_hosts(const struct rcpt *r, char **hosts, size_t n, struct mxset *s)
-{
-	struct mtasts_mx_verdict	 v;
-	size_t				 i, len = 0, shown = 0;
-	int				 k;
-
-	memset(s, 0, sizeof(*s));
-	for (i = 0; i < n; i++) {
-		rcpt_verdict(r, hosts[i], &v);
-		if (v.match == 0 && s->outside++ == 0) {
-			s->first = hosts[i];
-			s->v = v;
+	if (ans->mode == MTASTS_MODE_NONE) {
+		if (ans->temperror)
+			filter_log(MTASTS_LOG_WARN, "%s: no policy could be "
+			    "had (%s); routing table unchanged", r->domain,
+			    ans->why);
+		else {
+			filter_log(MTASTS_LOG_DEBUG, "%s: mode none (%s, %s):"
+			    " relayed as usual", r->domain,
+			    mtasts_source_name(ans->source), ans->why);
+			rcpt_table_sync(r->domain, 0);
 		}
-		if (shown < i)
-			continue;	/* the text is full */
-		k = snprintf(s->text + len, sizeof(s->text) - len, "%s%s%s",
-		    i ? ", " : "", hosts[i], v.match == 0 ? " (no match)" : "");
-		if (k >= 0 && (size_t)k < sizeof(s->text) - len - HOSTS_MORE) {
-			len += (size_t)k;
-			shown++;
-		} else
-			s->text[len] = '\0';
-	}
-	if (shown < n)
-		snprintf(s->text + len, sizeof(s->text) - len,
-		    "%s... and %zu more", shown ? ", " : "", n - shown);
-	if (n == 0)
-		snprintf(s->text, sizeof(s->text), "none");
-}
-
-/*
- * Enforce, and some hosts are outside the policy (or there are none):
- * refuses (or, log-only, logs) and returns 1; 0 when the set may be
- * routed (every host matches, or -M accepts a mixed set).
- */
-static int
-rcpt_enforce_outside(struct rcpt *r, size_t n, const struct mxset *s)
-{
-	int	refuse = n == 0 ? !r->ans.log_only : s->v.refuse;
-
-	if (n > 0 && s->outside == 0)
-		return 0;
-	if (n > 0 && s->outside < n && filter.allow_mixed) {
-		filter_log(MTASTS_LOG_WARN, "%s: enforce: %zu of %zu MX hosts "
-		    "match no pattern; accepted because of -M: smtpd may "
-		    "deliver to them if their certificate is valid; MX: %s; "
-		    "%s", r->domain, s->outside, n, s->text, s->v.detail);
-		return 0;
-	}
-	if (!refuse) {
-		if (s->outside == n)
-			filter_log(MTASTS_LOG_WARN, "%s: log-only: would refuse"
-			    " (enforce): no MX host matches the policy's mx "
-			    "patterns; MX: %s%s%s", r->domain, s->text,
-			    n ? "; " : "", s->v.detail);
-		else
-			filter_log(MTASTS_LOG_WARN, "%s: log-only: would refuse"
-			    " (enforce): %zu of %zu MX hosts match no pattern "
-			    "and smtpd cannot be kept from them; MX: %s; %s",
-			    r->domain, s->outside, n, s->text, s->v.detail);
-		rcpt_table_sync(r->domain, 0);
 		rcpt_proceed(r);
-		return 1;
-	}
-	smtpout_refused(r->domain, s->first, n ? &s->v : NULL);
-	if (s->outside == n)
-		rcpt_reject(r, "451 4.7.5 MTA-STS: no MX host of %s matches "
-		    "its enforce policy (MX: %s); the domain's owner must fix"
-		    " its MX records or its mta-sts.txt; mail is held",
-		    r->domain, s->text);
-	else	/* smtpd would also use the hosts outside: fail closed */
-		rcpt_reject(r, "451 4.7.5 MTA-STS: %zu of %zu MX hosts of %s "
-		    "match no pattern of its enforce policy and this MTA "
-		    "cannot exclude them at delivery (MX: %s); the domain's "
-		    "owner must fix its MX records or its mta-sts.txt; mail "
-		    "is held", s->outside, n, r->domain, s->text);
-	return 1;
-}
-
-static void
-rcpt_enforce(struct rcpt *r, int err, char **hosts, size_t n)
-{
-	struct mxset	s;
-
-	if (err != MTASTS_OK) {
-		if (r->ans.log_only) {
-			filter_log(MTASTS_LOG_WARN, "%s: log-only: would refuse"
-			    " (enforce): cannot look up its MX hosts: %s",
-			    r->domain, mtasts_strerror(err));
-			goto proceed;
-		}
-		rcpt_reject(r, "451 4.7.5 MTA-STS: %s has an enforce policy "
-		    "and its MX hosts cannot be looked up (%s); try again "
-		    "later", r->domain, mtasts_strerror(err));
 		return;
-	}
-	rcpt_hosts(r, hosts, n, &s);
-	if (rcpt_enforce_outside(r, n, &s))
-		return;
-	if (r->ans.log_only) {
-		filter_log(MTASTS_LOG_INFO, "%s: log-only: enforce policy "
-		    "would require TLS to %s; not routed", r->domain, s.text);
-		goto proceed;
 	}
 	if (rcpt_table_sync(r->domain, 1) == -1) {
-		rcpt_reject(r, "451 4.7.5 MTA-STS: %s has an enforce policy "
-		    "and the routing table cannot be updated; try again "
-		    "later", r->domain);
+		rcpt_reject(r, "451 4.3.0 MTA-STS: the routing table cannot "
+		    "be written; try again later");
 		return;
 	}
-	filter_log(MTASTS_LOG_INFO, "%s: enforce (%s): relayed with "
-	    "mandatory verified TLS; MX: %s", r->domain,
-	    mtasts_source_name(r->ans.source), s.text);
-	smtpout_expect(r->domain, 1, hosts, n);
-	rcpt_proceed(r);
-	return;
-proceed:
-	rcpt_table_sync(r->domain, 0);
-	rcpt_proceed(r);
-}
-
-static void
-rcpt_testing(struct rcpt *r, int err, char **hosts, size_t n)
-{
-	struct mxset	s;
-
-	rcpt_table_sync(r->domain, 0);
-	if (err == MTASTS_OK)
-		smtpout_expect(r->domain, 0, hosts, n);
-	if (err != MTASTS_OK) {
-		filter_log(MTASTS_LOG_WARN, "%s: testing: cannot look up its "
-		    "MX hosts (%s); delivering", r->domain,
-		    mtasts_strerror(err));
-		rcpt_proceed(r);
-		return;
-	}
-	rcpt_hosts(r, hosts, n, &s);
-	if (s.outside > 0)
-		filter_log(MTASTS_LOG_WARN, "%s: testing: %zu of %zu MX hosts"
-		    " match no pattern and would be refused under enforce; "
-		    "delivering; MX: %s; %s", r->domain, s.outside, n, s.text,
-		    s.v.detail);
-	else
-		filter_log(MTASTS_LOG_INFO, "%s: testing: MX hosts match; "
-		    "delivering, TLS not required; MX: %s", r->domain,
-		    n ? s.text : "");
+	filter_log(MTASTS_LOG_INFO, "%s: %s%s (%s): routed to mtasts-relay",
+	    r->domain, mode, ans->log_only ? ", log_only" : "",
+	    mtasts_source_name(ans->source));
 	rcpt_proceed(r);
 }
 
 int
-rcpt_table_sync(const char *domain, int enforce)
+rcpt_table_sync(const char *domain, int routed)
 {
-	if (enforce) {
+	if (routed) {
 		if (table_has(filter.table, domain))
 			return 0;
 		if (table_add(filter.table, domain) == -1)
@@ -511,15 +302,9 @@ rcpt_proceed(struct rcpt *r)
 }
 
 static void
-rcpt_reject(struct rcpt *r, const char *fmt, ...)
+rcpt_reject(struct rcpt *r, const char *reply)
 {
-	char	reply[REPLY_MAX];
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(reply, sizeof(reply), fmt, ap);
-	va_end(ap);
-	filter_log(MTASTS_LOG_WARN, "%s: refused: %s", r->domain, reply);
+	filter_log(MTASTS_LOG_ERR, "%s: refused: %s", r->domain, reply);
 	if (r->cancelled)
 		return;
 	if (proto_result_reject(r->vmajor, r->vminor, r->reqid, r->token,
@@ -538,7 +323,6 @@ rcpt_free(struct rcpt *r)
 			*p = r->next;
 			break;
 		}
-	mtasts_answer_clear(&r->ans);
 	free(r);
 }
 

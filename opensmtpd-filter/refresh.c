@@ -4,8 +4,9 @@
  * (mtasts_refresh_async(): the same rule as "mtasts refresh", so that
  * neither lets a policy lapse nor fetches what the other would not), and
  * then resolves each domain of the routing table as a delivery would, so
- * that a domain that left enforce mode (or whose policy expired) leaves
- * the table.
+ * that a domain whose policy went to mode none (or expired, or was
+ * withdrawn) leaves the table; enforce and testing domains stay (the
+ * relay applies the mode), and so does a domain whose lookup failed.
  */
 #include <event.h>
 #include <stdlib.h>
@@ -126,14 +127,14 @@ refresh_on_table(void *arg, int err, struct mtasts_answer *ans)
 	refresh_finish();
 }
 
-/* A routed domain that is no longer under enforce leaves the table. */
+/* A routed domain without a policy in force leaves the table. */
 static void
 refresh_sync(const char *domain, int err, struct mtasts_answer *ans)
 {
-	if (err == MTASTS_OK && (ans->mode != MTASTS_MODE_ENFORCE ||
-	    ans->log_only) && !ans->temperror)
+	if (err == MTASTS_OK && ans->mode == MTASTS_MODE_NONE &&
+	    !ans->temperror)
 		rcpt_table_sync(domain, 0);
-	mtasts_answer_clear(ans);
+	mtasts_answer_clear(ans);	/* the callee owns it (mtasts.h) */
 }
 
 /* One answer (or the pass's own start) is done: the last one logs. */

@@ -1,6 +1,6 @@
 /*
- * table.c - the enforce-mode routing table (see table.h): a sorted array
- * of domains in memory, written as an smtpd "db:" list table.
+ * table.c - the routing table of policy domains (see table.h): a sorted
+ * array of domains in memory, written as an smtpd "db:" list table.
  */
 #include <sys/stat.h>
 

@@ -1,7 +1,8 @@
 /*
- * table.h - the routing table of enforce-mode domains: a Berkeley DB hash
- * file in the format of smtpd's "db:" list tables (makemap -t set: key
- * "domain\0", value "<set>\0"), kept in memory and rewritten whole.
+ * table.h - the routing table of policy domains (enforce, testing): a
+ * Berkeley DB hash file in the format of smtpd's "db:" list tables
+ * (makemap -t set: key "domain\0", value "<set>\0"), kept in memory and
+ * rewritten whole.
  *
  * smtpd reopens a db table when the file's mtime (in whole seconds)
  * differs from the one it opened. Every write therefore replaces the file

@@ -5,7 +5,10 @@
  * The route: the policy (mtasts_resolve_async), the MX hosts in
  * preference order (mtasts_mx_lookup_async), for each host its verdict
  * (mtasts_mx_verdict: refused hosts are never contacted), its TLSA RRset
- * when a policy is in force (DANE first), its addresses (IPv4, then
+ * when a policy is in force (DANE first: a validated RRset verifies the
+ * host instead of the patterns, a bogus one makes the core refuse it,
+ * dnssec-invalid; a certificate DANE does not verify is the core's
+ * tlsa-invalid), its addresses (IPv4, then
  * IPv6), then the SMTP dialogue (mxconn.c): EHLO, STARTTLS, the TLS
  * outcome judged by mtasts_session_verdict(), EHLO again, MAIL FROM.
  * A host that fails for any reason is written into the reason list and
@@ -350,15 +353,16 @@ mta_on_tlsa(void *arg, int err, struct mtasts_tlsa *recs, size_t n)
 		return;
 	}
 	if (err == MTASTS_EDNS) {
-		mta_record(m, MTASTS_RESULT_DNSSEC_INVALID, "TLSA lookup failed");
-		mta_host_fail(m, "TLSA lookup failed (DNSSEC): DANE cannot be "
-		    "decided");
+		/* bogus: the core's verdict refuses the host (mta_host) */
+		mtasts_tlsa_free(recs, n);
+		m->dane = MTASTS_DANE_BOGUS;
+		mta_host(m);
 		return;
 	}
 	if (err == MTASTS_OK && n > 0) {
 		m->tlsa = recs;		/* ours: the engine handed it over */
 		m->ntlsa = n;
-		m->dane = 1;
+		m->dane = MTASTS_DANE_VALID;
 	} else
 		mtasts_tlsa_free(recs, n);
 	mta_host(m);
@@ -381,8 +385,9 @@ mta_host(struct mta *m)
 
 	mtasts_mx_verdict(&m->ans, host, m->dane, &m->v);
 	if (m->v.verdict == MTASTS_MX_REFUSE) {
-		mta_record(m, m->v.result, m->v.detail);
 		if (m->v.refuse) {
+			/* log_only: recorded once, after the session */
+			mta_record(m, m->v.result, m->v.detail);
 			relay_log(MTASTS_LOG_WARN, "%s: refused MX host %s: %s",
 			    m->domain, host, m->v.detail);
 			m->refused = 1;
@@ -627,7 +632,7 @@ mta_dialogue(struct mta *m, int code, const char *text)
 			SSL	*ssl = tls_client(mta_host_name(m),
 				    m->v.verdict != MTASTS_MX_PLAIN);
 
-			if (ssl == NULL || (m->dane && tls_dane(ssl,
+			if (ssl == NULL || (m->dane > 0 && tls_dane(ssl,
 			    mta_host_name(m), m->tlsa, m->ntlsa) < 1)) {
 				SSL_free(ssl);
 				mta_host_fail(m, "cannot set up TLS");
@@ -708,7 +713,7 @@ mta_tls_done(struct mta *m)
 	    m->domain, mta_host_name(m), mxconn_peer(m->c),
 	    SSL_get_version(mxconn_ssl(m->c)), m->tls == MTASTS_TLS_VERIFIED ?
 	    "verified" : "not verified: ", m->tls == MTASTS_TLS_VERIFIED ?
-	    (m->dane ? " by DANE" : "") : why);
+	    (m->dane > 0 ? " by DANE" : "") : why);
 	if (mta_judge(m, &tc.facts) == 0)
 		mta_ehlo(m, M_EHLO2);
 	tls_cert_clear(&tc);

@@ -4,7 +4,9 @@
  *
  * Contract: one recipient domain per transaction (a RCPT for another
  * domain gets 452 4.5.3, which smtpd retries in a transaction of its
- * own); every reply to RCPT, DATA and the final dot is the MX's own or a
+ * own, unless no recipient of the first was taken: then the transaction
+ * moves to the new domain, so a failing domain never holds back the
+ * others); every reply to RCPT, DATA and the final dot is the MX's own or a
  * 4xx from mta.c, never a 250 the MX did not give. No PIPELINING: one
  * command at a time, so a reply always answers the command in flight.
  * Extensions advertised are only those passed on (8BITMIME, SMTPUTF8,
@@ -313,6 +315,14 @@ sess_rcpt(struct sess *s, char *arg)
 	if (rest[strspn(rest, " ")] != '\0') {
 		sess_send(s, "555 5.5.4 unsupported RCPT parameter\r\n");
 		return;
+	}
+	if (s->m != NULL && strcmp(dom, s->domain) != 0 && s->nrcpt == 0) {
+		/* no recipient of the first domain was taken: the
+		 * transaction moves to this one, or a domain that keeps
+		 * failing would hold back the others smtpd sends with it
+		 * (it retries them together, in the same order) */
+		mta_free(s->m);
+		s->m = NULL;
 	}
 	if (s->m != NULL && strcmp(dom, s->domain) != 0) {
 		sess_send(s, "452 4.5.3 one recipient domain per transaction:"

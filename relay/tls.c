@@ -70,7 +70,9 @@ tls_client(const char *host, int min12)
 /*
  * Turns DANE on for ssl with the usable records (DANE-TA(2) and
  * DANE-EE(3); RFC 7672 section 3.1.3 makes 0 and 1 unusable for SMTP).
- * Returns the number of usable records, -1 on error.
+ * A DANE-EE(3) match binds the key itself: no name check (RFC 7672
+ * section 3.1.1, RFC 7671 section 5.1); DANE-TA(2) still checks the
+ * name. Returns the number of usable records, -1 on error.
  */
 int
 tls_dane(SSL *ssl, const char *host, const struct mtasts_tlsa *recs,
@@ -81,6 +83,7 @@ tls_dane(SSL *ssl, const char *host, const struct mtasts_tlsa *recs,
 
 	if (SSL_dane_enable(ssl, host) <= 0)
 		return -1;
+	SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
 	for (i = 0; i < n; i++) {
 		if (recs[i].usage != 2 && recs[i].usage != 3)
 			continue;

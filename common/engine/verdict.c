@@ -9,14 +9,18 @@
  *  - mtasts_mx_verdict(): before connecting. No policy or mode none:
  *    plain. A host that DANE verifies (a TLSA RRset validated under
  *    DNSSEC) is left to DANE: RFC 8461 section 2 gives DANE precedence,
- *    so the mx patterns do not apply to it. Otherwise a host must match
+ *    so the mx patterns do not apply to it; a host whose TLSA lookup
+ *    failed DNSSEC validation is refused (RFC 7672 section 2.2: DANE
+ *    forbids it whatever the MTA-STS mode), dnssec-invalid of the TLSA
+ *    policy. Otherwise a host must match
  *    a pattern: under enforce a host that does not is refused (unless
  *    log_only), under testing it is used and reported. The TLS-RPT
  *    result of a host outside the patterns is validation-failure.
  *  - mtasts_session_verdict(): after a session, from what the adapter
  *    saw (clear text, TLS that did not verify, verified TLS) and the
  *    peer's certificate: the RFC 8460 result type, and whether enforce
- *    refuses (or would have refused) such a session.
+ *    refuses (or would have refused) such a session. At a host DANE
+ *    verifies, a certificate that did not verify is tlsa-invalid.
  *  - mtasts_cert_result(): why a certificate did not verify for a host:
  *    past its notAfter, not naming the host, or not chaining to a
  *    trusted root (self-signed, or an unknown issuer).
@@ -35,6 +39,38 @@ static void	 verdict_outside(const struct mtasts_policy *, const char *,
 static int	 verdict_names_match(const char *, const char *);
 static void	 verdict_names_join(const char *, char *, size_t);
 static void	 verdict_printable(const char *, char *, size_t);
+static enum mtasts_result verdict_tlsa_invalid(const char *, char *,
+		    size_t);
+static void	 verdict_dane_bogus(const struct mtasts_answer *,
+		    const char *, struct mtasts_mx_verdict *);
+
+/* DANE verified the host and its certificate matched no TLSA record. */
+static enum mtasts_result
+verdict_tlsa_invalid(const char *mx, char *why, size_t len)
+{
+	char	 host[MTASTS_NAME_MAX + 1];
+
+	verdict_printable(mx, host, sizeof(host));
+	snprintf(why, len, "the certificate matches no record of the TLSA "
+	    "RRset of %.180s", host);
+	return MTASTS_RESULT_TLSA_INVALID;
+}
+
+/* The TLSA RRset of mx failed DNSSEC validation: the host is not used. */
+static void
+verdict_dane_bogus(const struct mtasts_answer *ans, const char *mx,
+    struct mtasts_mx_verdict *out)
+{
+	char	 host[MTASTS_NAME_MAX + 1];
+
+	verdict_printable(mx, host, sizeof(host));
+	out->verdict = MTASTS_MX_REFUSE;
+	out->dane = 1;
+	out->refuse = !ans->log_only;
+	out->result = MTASTS_RESULT_DNSSEC_INVALID;
+	snprintf(out->detail, sizeof(out->detail), "TLSA RRset of %.180s "
+	    "failed DNSSEC validation: DANE forbids the host", host);
+}
 
 int
 mtasts_mx_verdict(const struct mtasts_answer *ans, const char *mx,
@@ -47,6 +83,10 @@ mtasts_mx_verdict(const struct mtasts_answer *ans, const char *mx,
 	out->match = -1;
 	if (!verdict_in_force(ans)) {
 		out->verdict = MTASTS_MX_PLAIN;
+		return MTASTS_OK;
+	}
+	if (dane < 0) {
+		verdict_dane_bogus(ans, mx, out);
 		return MTASTS_OK;
 	}
 	if (dane) {
@@ -114,6 +154,9 @@ mtasts_session_verdict(const struct mtasts_answer *ans, const char *mx,
 		memcpy(out->detail, mv.detail, sizeof(out->detail));
 	} else if (tls == MTASTS_TLS_NONE)
 		out->result = MTASTS_RESULT_STARTTLS_NOT_SUPPORTED;
+	else if (tls == MTASTS_TLS_UNVERIFIED && mv.verdict == MTASTS_MX_DANE)
+		out->result = verdict_tlsa_invalid(mx, out->detail,
+		    sizeof(out->detail));
 	else if (tls == MTASTS_TLS_UNVERIFIED)
 		out->result = mtasts_cert_result(mx, cert, now, out->detail,
 		    sizeof(out->detail));

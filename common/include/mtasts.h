@@ -436,11 +436,22 @@ struct mtasts_mx_verdict {
 						   there is nothing to say */
 };
 
+/* The dane argument of the verdicts: what the host's TLSA lookup gave. */
+#define MTASTS_DANE_NONE	0	/* no validated TLSA RRset */
+#define MTASTS_DANE_VALID	1	/* a TLSA RRset validated under
+					   DNSSEC: DANE verifies the host */
+#define MTASTS_DANE_BOGUS	(-1)	/* the TLSA lookup failed DNSSEC
+					   validation (bogus, or a failed
+					   signed lookup): RFC 7672 2.2 */
+
 /*
  * The verdict for MX host mx of the domain ans answers for; dane is
- * non-zero when the caller verifies the host by DANE (a TLSA RRset
- * validated under DNSSEC). Under none (or no policy): PLAIN. DANE:
- * DANE. A host matching a pattern: REQUIRE_TLS under enforce, REPORT
+ * MTASTS_DANE_VALID (any positive value) when the caller verifies the
+ * host by DANE, MTASTS_DANE_BOGUS when its TLSA lookup failed DNSSEC
+ * validation. Under none (or no policy): PLAIN. DANE: DANE. Bogus TLSA:
+ * REFUSE under enforce and testing alike (DANE forbids the host whatever
+ * the MTA-STS mode; refuse unless log_only), dane set, result
+ * dnssec-invalid. A host matching a pattern: REQUIRE_TLS under enforce, REPORT
  * under testing. A host matching none: REFUSE under enforce (refuse set
  * unless log_only: then the caller logs the detail and goes on), REPORT
  * under testing; result is validation-failure. An enforce override
@@ -498,8 +509,11 @@ struct mtasts_session_verdict {
  * force: success for any TLS, starttls-not-supported for clear text. A
  * policy in force: a host outside the patterns is validation-failure
  * whatever the session did; then clear text is starttls-not-supported
- * and an unverified certificate what mtasts_cert_result() says; all of
- * these set would_refuse. Returns MTASTS_OK or MTASTS_EINVAL.
+ * and an unverified certificate what mtasts_cert_result() says, except
+ * at a host DANE verifies: there a certificate that did not verify
+ * matches no TLSA record, tlsa-invalid; all of these set would_refuse.
+ * (dane-required, for a sender that requires DANE, is never given: no
+ * setting requires it.) Returns MTASTS_OK or MTASTS_EINVAL.
  */
 int mtasts_session_verdict(const struct mtasts_answer *ans, const char *mx,
     int dane, enum mtasts_tls tls, const struct mtasts_cert_facts *cert,

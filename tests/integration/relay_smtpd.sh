@@ -1,7 +1,9 @@
 #!/bin/bash
 # relay_smtpd.sh - mtasts-relay behind Debian's real OpenSMTPD 6.8 in the
-# lab: smtpd relays the policy domains (a static table here) to the relay
-# on 127.0.0.1:10026, the relay delivers them under MTA-STS. TAP output.
+# lab, with the SHIPPED smtpd.conf lines (relay_lib.sh): filter-mtasts
+# keeps the routing table of policy domains, smtpd relays them to the
+# relay on 127.0.0.1:10026, the relay delivers them under MTA-STS when
+# they leave. TAP output.
 # Needs root; run from the repo root after "make".
 #   RELAY=build/asan/mtasts-relay runs the relay built with sanitizers
 #   (a leak or error report in its log fails the last check).
@@ -30,82 +32,10 @@ tap_diag() {
 	return 0
 }
 
-POLICY_DOMAINS="enforce-good.test enforce-spoof.test enforce-nostarttls.test
-    enforce-expired.test enforce-selfsigned.test enforce-wrongname.test
-    enforce-secondgood.test testing-good.test testing-spoof.test
-    testing-nostarttls.test testing-expired.test testing-selfsigned.test
-    testing-wrongname.test dyn.test dyn2.test"
+. tests/integration/relay_lib.sh
 
-relay_conf() {	# the case folder, smtpd.conf and the engine's config
-	rm -rf "$D"
-	mkdir -p "$D/spool" "$D/empty" "$D/run" "$D/mtasts" "$D/reports" &&
-	    chmod 711 "$D/spool" && chmod 755 "$D/empty" "$D/run" || return 1
-	sed "s|^store .*|store $D/mtasts/store.db|" "$LAB_CONF" \
-	    >"$D/mtasts.conf" && cat >>"$D/mtasts.conf" <<EOM
-report_dir $D/reports
-report_org mtasts lab
-report_contact postmaster@sender.test
-report_submitter $SMTPD_SUBMITTER
-EOM
-	cat >"$D/smtpd.conf" <<EOC
-# mtasts-relay end-to-end: policy domains go to the relay
-table mtasts_domains { $(echo $POLICY_DOMAINS | sed 's/ /, /g') }
-smtp max-message-size 64M
-listen on $SMTPD_ADDR
-listen on socket
-action "mtasts" relay host smtp+notls://127.0.0.1:10026 helo "$SMTPD_HELO"
-action "relay" relay helo "$SMTPD_HELO"
-match from any mail-from "$MTASTS_REPORT_SENDER@$SMTPD_SUBMITTER" for any action "relay"
-match from any for domain <mtasts_domains> action "mtasts"
-match from any for any action "relay"
-EOC
-}
-
-relay_start() {	# [ARGS]: the relay in the lab, log in $D/relay.log
-	local i
-	lab_exec "$RELAY" -v -c "$D/mtasts.conf" -C "$LAB_CA" \
-	    -H relay.sender.test -a 127.0.0.1/32 -T connect=5,command=20 \
-	    "$@" >>"$D/relay.log" 2>&1 &
-	RPID=
-	for i in $(seq 1 100); do
-		# the relay's own pid (not the subshell's), from its socket
-		RPID=$(lab_exec ss -Hltnp src 127.0.0.1:10026 |
-		    sed -n 's/.*"mtasts-relay",pid=\([0-9]*\).*/\1/p')
-		[ -n "$RPID" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-relay_stop() {
-	[ -n "$RPID" ] || return 0
-	local i
-	kill -TERM "$RPID" 2>/dev/null
-	for i in $(seq 1 100); do
-		kill -0 "$RPID" 2>/dev/null || break
-		sleep 0.1
-	done
-	RPID=
-}
-
-tempfailed() {	# RCPT: smtpd logged a TempFail for RCPT
-	grep -q "mta delivery evpid=.* to=<$1> .*result=\"TempFail\"" \
-	    "$D/smtpd.log"
-}
-queued() {	# RCPT: still in smtpd's queue
-	smtpd_ctl "$D" show queue 2>/dev/null | grep -q "|$1|"
-}
-nowhere() {	# RCPT: no lab host got mail for RCPT
-	[ -z "$(lab_smtp_where "$1")" ]
-}
 delivered_tls() {	# HOST RCPT
 	lab_smtp_delivered "$1" "$2" tls
-}
-relay_said() {	# REGEX
-	grep -q "mtasts-relay: .*$1" "$D/relay.log"
-}
-schedule() {
-	smtpd_ctl "$D" schedule all >/dev/null 2>&1
 }
 local_sendmail() {	# RCPT: submit through smtpd's sendmail (local socket)
 	printf 'Subject: local to %s\n\nfrom cron\n' "$1" |
@@ -124,8 +54,8 @@ if ! lab_up 2>"$T/lab.err"; then
 	exit 1
 fi
 . "$LAB_DIR/env"
-relay_conf && relay_start && smtpd_start "$D"
-ok $? "smtpd and mtasts-relay start"
+relay_case && relay_start && smtpd_start "$D"
+ok $? "smtpd (shipped smtpd.conf lines, filter-mtasts) and mtasts-relay start"
 
 # ---------------------------------------------------------------- enforce
 
@@ -136,6 +66,16 @@ relay_said "enforce-good.test: MX host good.mx.test .*certificate verified" &&
     lab_smtp_log good.mx.test | grep 'user@enforce-good.test' |
     grep -q '"sni": *"good.mx.test"'
 ok $? "enforce-good: certificate verified by the relay, SNI good.mx.test"
+filter_said "enforce-good.test: added to the routing table" &&
+    filter_said "enforce-good.test: enforce (.*): routed to mtasts-relay" &&
+    relay_said "enforce-good.test: mode enforce"
+ok $? "enforce-good: the filter put the new domain in the table; its first message went through the relay"
+
+smtpd_send user@nopolicy-good.test >"$T/out"
+wait_for "lab_smtp_delivered" 30 lab_smtp_delivered good.mx.test user@nopolicy-good.test &&
+    ! relay_said "nopolicy-good.test" &&
+    ! grep -q "nopolicy-good.test" "$D/mtasts/enforce.db"
+ok $? "nopolicy-good: delivered by smtpd itself, not through the relay, not in the table"
 
 # local submission, spoofed MX: queued, deferred, never at the attacker
 local_sendmail user@enforce-spoof.test

@@ -269,6 +269,73 @@ test_session(void **state)
 		assert_true(v.detail[0] != '\0');
 }
 
+/* A TLSA RRset that failed DNSSEC validation (RFC 7672 section 2.2):
+ * the host is not used, under either mode, and TLS-RPT says
+ * dnssec-invalid of the TLSA policy; log_only only logs it. */
+static void
+test_mx_dane_bogus(void **state)
+{
+	struct mtasts_answer		 a;
+	struct mtasts_mx_verdict	 v;
+	enum mtasts_mode		 modes[] = { E, T };
+	size_t				 i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		answer(&a, modes[i], 1, 0);
+		assert_int_equal(mtasts_mx_verdict(&a, "mx1.example.com",
+		    MTASTS_DANE_BOGUS, &v), MTASTS_OK);
+		assert_int_equal(v.verdict, MTASTS_MX_REFUSE);
+		assert_int_equal(v.refuse, 1);
+		assert_int_equal(v.dane, 1);
+		assert_int_equal(v.result, MTASTS_RESULT_DNSSEC_INVALID);
+		assert_non_null(strstr(v.detail, "TLSA RRset of "
+		    "mx1.example.com failed DNSSEC validation"));
+	}
+	answer(&a, E, 1, 1);
+	assert_int_equal(mtasts_mx_verdict(&a, "mx1.example.com",
+	    MTASTS_DANE_BOGUS, &v), MTASTS_OK);
+	assert_int_equal(v.verdict, MTASTS_MX_REFUSE);
+	assert_int_equal(v.refuse, 0);
+	/* none: no policy, no TLSA asked, nothing to refuse */
+	answer(&a, N, 0, 0);
+	assert_int_equal(mtasts_mx_verdict(&a, "mx1.example.com",
+	    MTASTS_DANE_BOGUS, &v), MTASTS_OK);
+	assert_int_equal(v.verdict, MTASTS_MX_PLAIN);
+}
+
+/* A certificate that matches no record of a validated TLSA RRset is
+ * tlsa-invalid (RFC 8460 section 4.3.2.1), never a certificate-* type:
+ * DANE, not the WebPKI, judged it. */
+static void
+test_session_dane_mismatch(void **state)
+{
+	struct mtasts_answer		 a;
+	struct mtasts_session_verdict	 v;
+	struct mtasts_cert_facts	 cert = { 1, NOW - 1, "other.example",
+					    "CN=ca", "CN=other" };
+	enum mtasts_mode		 modes[] = { E, T };
+	size_t				 i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		answer(&a, modes[i], 1, 0);
+		assert_int_equal(mtasts_session_verdict(&a, "evil.example.net",
+		    MTASTS_DANE_VALID, MTASTS_TLS_UNVERIFIED, &cert, NOW, &v),
+		    MTASTS_OK);
+		assert_int_equal(v.result, MTASTS_RESULT_TLSA_INVALID);
+		assert_int_equal(v.would_refuse, 1);
+		assert_non_null(strstr(v.detail, "matches no record of the "
+		    "TLSA RRset of evil.example.net"));
+	}
+	/* no STARTTLS at a DANE host stays starttls-not-supported */
+	answer(&a, E, 1, 0);
+	assert_int_equal(mtasts_session_verdict(&a, "evil.example.net",
+	    MTASTS_DANE_VALID, MTASTS_TLS_NONE, NULL, NOW, &v), MTASTS_OK);
+	assert_int_equal(v.result, MTASTS_RESULT_STARTTLS_NOT_SUPPORTED);
+	assert_int_equal(v.would_refuse, 1);
+}
+
 static void
 test_session_dane(void **state)
 {
@@ -312,5 +379,8 @@ main(void)
 	t[nt++] = (struct CMUnitTest)
 	    cmocka_unit_test(test_cert_hostile_issuer);
 	t[nt++] = (struct CMUnitTest)cmocka_unit_test(test_session_dane);
+	t[nt++] = (struct CMUnitTest)cmocka_unit_test(test_mx_dane_bogus);
+	t[nt++] = (struct CMUnitTest)
+	    cmocka_unit_test(test_session_dane_mismatch);
 	return _cmocka_run_group_tests("verdict", t, nt, NULL, NULL);
 }
