@@ -762,6 +762,7 @@ mta_record(struct mta *m, enum mtasts_result r, const char *detail)
 	    mxconn_local(m->c) : NULL;
 	res.result = r;
 	res.detail = detail;
+	res.answer = &m->ans;		/* the mode of the metrics */
 	if ((rc = mtasts_tlsrpt_record(relay.ctx, &res)) != MTASTS_OK)
 		relay_log(MTASTS_LOG_WARN, "%s: tlsrpt: %s not recorded: %s",
 		    m->domain, mtasts_result_name(r), mtasts_strerror(rc));
