@@ -1,12 +1,15 @@
 #!/bin/sh
 # check.sh - what "make check" runs: unit tests, the same under ASan and
-# UBSan, the lab integration tests, a short fuzz pass, then the same suite
-# on the other Debian release (bookworm on trixie, trixie on bookworm) in
-# a chroot of it (make check-release). Ends with one line "N passed, N
-# failed" and fails when anything failed.
+# UBSan, the lab integration tests, a short fuzz pass, the Debian
+# packages of this release built and tested as installed
+# (tests/deb/install.sh), then the same suite on the other Debian release
+# (bookworm on trixie, trixie on bookworm) in a chroot of it (make
+# check-release) and that release's packages. Ends with one line "N
+# passed, N failed" and fails when anything failed.
 #
 # CHECK_OTHER_RELEASE: the release of that last phase (default: the other
-# one; "no": none, as inside that chroot).
+# one; "no": none, as inside that chroot, which also skips the packages
+# phase: the package tests make their own chroots from the machine).
 set -u
 cd "$(dirname "$0")/.."
 MAKE=${MAKE:-make}
@@ -52,6 +55,20 @@ if built fuzzers fuzzers; then
 	TALLY=$TALLY tests/fuzz/run.sh build/fuzz "${FUZZ_SECONDS:-10}" || status=1
 fi
 
+# R: tests/deb/install.sh R (make deb R, then the packages installed in a
+# clean chroot of R, Exim in the lab), counted in the tally; its time.
+deb_phase() {
+	local r=$1 t0
+	t0=$(date +%s)
+	DEB_RELEASE=$r tests/run.sh "deb-$r" tests/deb/install.sh || status=1
+	echo "deb-$r: phase took $(($(date +%s) - t0)) s"
+}
+
+if [ "${CHECK_OTHER_RELEASE:-}" != no ]; then
+	phase "Debian packages (make deb, tests/deb/install.sh)"
+	deb_phase "$(. /etc/os-release && echo "${VERSION_CODENAME:-}")"
+fi
+
 other_release() {	# the release whose suite runs in a chroot, or nothing
 	case ${CHECK_OTHER_RELEASE:-} in
 	no) return ;;
@@ -85,6 +102,8 @@ other=$(other_release)
 if [ -n "$other" ]; then
 	phase "Debian $other in a chroot (tests/lib/chroot.sh)"
 	release_phase "$other"
+	phase "Debian $other packages (make deb R=$other, tests/deb/install.sh)"
+	deb_phase "$other"
 fi
 
 awk '{p+=$1; f+=$2} END {printf "%d passed, %d failed\n", p, f}' "$TALLY"

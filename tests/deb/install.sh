@@ -1,66 +1,69 @@
 #!/bin/bash
 # tests/deb/install.sh [RELEASE] - the packages as a mail administrator
-# installs them (TAP).
+# installs them, on Debian RELEASE (bookworm or trixie; default
+# DEB_RELEASE, else this machine's) (TAP).
 #
-# Builds the .debs (make deb, unless DEB_DIR names a folder that has
-# them), makes a clean minbase chroot of RELEASE (default: this
-# machine's, bookworm) with debootstrap from the mirror this machine's
-# apt uses (DEB_MIRROR overrides), kept as a tarball in
-# $BUILD/deb-test so later runs reuse it, and in a fresh copy of it:
+# Builds the .debs of RELEASE (make deb R=RELEASE: in RELEASE's chroot
+# when this machine runs the other one), unless DEB_DIR names a folder
+# that has them (default build/deb/RELEASE). Makes a clean minbase chroot
+# of RELEASE once (tests/lib/chroot.sh make, in $BUILD/deb-test/RELEASE-
+# base, reused by later runs) and copies it afresh to RELEASE-root; in
+# that copy:
 #  - installs Debian's own exim4-daemon-heavy (split configuration,
 #    configtype internet, preseeded) and mtasts + mtasts-exim with apt;
 #    checks the snippets are inert, turns MTA-STS on the documented way
 #    (MTASTS_ENABLE in /etc/exim4/conf.d/main/000_mtasts, then
 #    update-exim4.conf), and checks exim -bV, exim -bP, the dlfunc, the
 #    store's owner, the timers and the cron fallback;
+#  - runs the installed Exim daemon (exim4 -bdf -q2s) inside the lab's
+#    network namespace (tests/lab/lib.sh, run on this machine): the
+#    chroot's CA store trusts the lab's test CA (update-ca-certificates)
+#    and /etc/mtasts/mtasts.conf names the lab's DNS, as a site with its
+#    own resolver and CA would; mail to enforce-good.test is delivered
+#    over verified TLS to good.mx.test, mail to enforce-spoof.test (MX
+#    attacker.evil.test) is deferred and stays in Exim's queue;
 #  - purges mtasts-exim: the router is gone and Exim still starts;
 #  - installs opensmtpd + mtasts-opensmtpd (apt replaces exim4): the
 #    routing table, smtpd -n on the example lines;
 #  - purges everything: nothing named mtasts is left.
-# Each chroot command runs in its own private mount namespace (unshare
-# --mount --propagation private) with /proc, /dev and a fresh /run; no
-# mount outlives it. Services are never started in the chroot
-# (policy-rc.d). Needs root and the network (the Debian mirror).
+# Every chroot command runs through tests/lib/chroot.sh run (private
+# mount and PID namespaces, a fresh /run, the checkout at its own path;
+# no mount outlives it); Exim's daemon runs as "ip netns exec LAB
+# tests/lib/chroot.sh run ...". Services are never started by the
+# packages (policy-rc.d). Needs root and the network (the Debian mirror).
+# LAB_NAME defaults to mtlab-deb-RELEASE.
 set -u
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$REPO" || exit 1
 . tests/lib/tap.sh
-. /etc/os-release
-R=${1:-${DEB_RELEASE:-$VERSION_CODENAME}}
+R=${1:-${DEB_RELEASE:-$(. /etc/os-release && echo "$VERSION_CODENAME")}}
+export LAB_NAME=${LAB_NAME:-mtlab-deb-$R}
+LAB_SRC=$REPO/tests/lab
+. "$LAB_SRC/lib.sh" || exit 1
 BUILD=${BUILD:-build}
 WORK=$REPO/$BUILD/deb-test
-BASE=$WORK/$R-minbase.tar
+BASE=$WORK/$R-base
 ROOT=$WORK/$R-root
 LOG=$WORK/$R.log
 DEB_DIR=${DEB_DIR:-}
+CHROOT=$REPO/tests/lib/chroot.sh
 mkdir -p "$WORK"
 : >"$LOG"
 
 tap_diag() {
 	tap_show "$LOG" 15
+	if [ -n "${EXIM_UP:-}" ]; then tap_show "$MAINLOG" 10; fi
 }
 
-mirror() {	# the Debian mirror this machine's apt uses
-	local m
-	m=$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | \
-	    awk '{print $2}' | grep -v security | grep '/debian/*$' | head -1)
-	[ -n "$m" ] || m=$(awk '$1 == "deb" && $2 !~ /security/ && \
-	    $2 ~ /\/debian\/*$/ {print $2; exit}' /etc/apt/sources.list \
-	    2>/dev/null)
-	echo "${DEB_MIRROR:-${m:-http://deb.debian.org/debian}}"
-}
-
-# in_root CMD...: CMD in the chroot, with its mounts in a private mount
-# namespace that ends with CMD.
+# in_root CMD...: CMD in the chroot (tests/lib/chroot.sh run: its mounts
+# and processes end with CMD), in the checkout, apt non-interactive; with
+# IN_LAB set, inside the lab's network namespace. (chroot.sh copies the
+# resolv.conf it sees into the chroot: the lab's inside, the machine's
+# outside; while Exim runs in the lab, every command must run there.)
 in_root() {
-	unshare --mount --propagation private /bin/sh -c '
-	r=$1; shift
-	mount -t proc proc "$r/proc" &&
-	mount --rbind /dev "$r/dev" &&
-	mount -t tmpfs -o mode=0755 tmpfs "$r/run" || exit 125
-	exec chroot "$r" /usr/bin/env -i \
-	    PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8 \
-	    DEBIAN_FRONTEND=noninteractive "$@"' sh "$ROOT" "$@"
+	${IN_LAB:+ip netns exec "$LAB_NAME"} env DEBIAN_FRONTEND=noninteractive \
+	    CHROOT_DIR="$ROOT" CHROOT_BUILD= CHROOT_ENV=DEBIAN_FRONTEND \
+	    "$CHROOT" run "$R" "$@"
 }
 rsh() {		# rsh SCRIPT: a shell script in the chroot, output to LOG
 	echo "+ $1" >>"$LOG"
@@ -73,34 +76,25 @@ rout() {	# rout SCRIPT: its standard output (stderr to LOG)
 
 # --- the packages and the chroot -------------------------------------------
 if [ -z "$DEB_DIR" ]; then
-	DEB_DIR=$BUILD/deb
-	make deb >>"$LOG" 2>&1
-	ok $? "make deb builds the packages, lintian finds nothing"
+	DEB_DIR=$BUILD/deb/$R
+	make deb R="$R" >>"$LOG" 2>&1
+	ok $? "make deb R=$R builds the packages, lintian finds nothing"
 fi
-debs() {	# PACKAGE...: the .deb file of each
+case $DEB_DIR in
+/*) ;;
+*) DEB_DIR=$REPO/$DEB_DIR ;;
+esac
+debs() {	# PACKAGE...: the .deb file of each (the checkout is mounted)
 	local p
 	for p in "$@"; do ls "$DEB_DIR/${p}_"*.deb 2>/dev/null | head -1; done
 }
 [ "$(debs mtasts mtasts-exim mtasts-opensmtpd | wc -l)" -eq 3 ]
 ok $? "mtasts, mtasts-exim and mtasts-opensmtpd in $DEB_DIR"
 
-if [ ! -s "$BASE" ]; then
-	command -v debootstrap >/dev/null ||
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y \
-	        --no-install-recommends debootstrap >>"$LOG" 2>&1
-	rm -rf "$WORK/$R-new"
-	debootstrap --variant=minbase "$R" "$WORK/$R-new" "$(mirror)" \
-	    >>"$LOG" 2>&1 &&
-	    tar -C "$WORK/$R-new" -cf "$BASE.tmp" . && mv "$BASE.tmp" "$BASE"
-	rm -rf "$WORK/$R-new"
-fi
-rm -rf "$ROOT" && mkdir -p "$ROOT" && tar -C "$ROOT" -xf "$BASE"
-ok $? "clean $R minbase chroot (debootstrap from $(mirror), cached)"
+CHROOT_DIR=$BASE "$CHROOT" make "$R" >>"$LOG" 2>&1 &&
+    rm -rf "$ROOT" && cp -a "$BASE" "$ROOT"
+ok $? "clean $R minbase chroot (tests/lib/chroot.sh make, cached)"
 
-cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
-printf '#!/bin/sh\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"
-chmod 0755 "$ROOT/usr/sbin/policy-rc.d"
-mkdir -p "$ROOT/tmp/debs" && cp "$DEB_DIR"/*.deb "$ROOT/tmp/debs/"
 rsh "apt-get update"
 ok $? "apt-get update in the chroot"
 
@@ -111,7 +105,7 @@ exim4-config exim4/use_split_config boolean true
 exim4-config exim4/mailname string mx.example.net
 E
 apt-get install -y --no-install-recommends exim4-daemon-heavy \
-    $(debs mtasts mtasts-exim | sed 's|.*/|/tmp/debs/|' | tr '\n' ' ')"
+    $(debs mtasts mtasts-exim | tr '\n' ' ')"
 ok $? "apt installs Debian's exim4-daemon-heavy, mtasts and mtasts-exim"
 
 rout "dpkg-query -W -f='\${Status}\n' exim4-daemon-heavy mtasts mtasts-exim" |
@@ -140,13 +134,10 @@ ok $? "exim -bP transport mtasts_smtp: exim_tls, no clear-text fallback"
 
 # No network: a fresh network namespace has only a loopback that is down.
 echo "+ dlfunc without network" >>"$LOG"
-r=$(
-    unshare --net --mount --propagation private /bin/sh -c '
-    r=$1; mount -t proc proc "$r/proc" && mount --rbind /dev "$r/dev" &&
-    mount -t tmpfs tmpfs "$r/run" &&
-    exec chroot "$r" /usr/sbin/exim -be \
-        "\${dlfunc{/usr/lib/mtasts/mtasts.so}{exim_mode}{example.invalid}}"' \
-    sh "$ROOT" 2>>"$LOG")
+r=$(unshare --net env CHROOT_DIR="$ROOT" CHROOT_BUILD= "$CHROOT" run "$R" \
+    /usr/sbin/exim -be \
+    '${dlfunc{/usr/lib/mtasts/mtasts.so}{exim_mode}{example.invalid}}' \
+    2>>"$LOG")
 echo "dlfunc: $r" >>"$LOG"
 case $r in none|error) true ;; *) false ;; esac
 ok $? "dlfunc exim_mode without network answers none or error (got '$r')"
@@ -185,6 +176,90 @@ ok $? "/etc/cron.d/mtasts runs refresh and reports only without systemd"
 rsh "mtasts refresh && mtasts report build && mtasts report send"
 ok $? "mtasts refresh, report build and report send work on the installed defaults"
 
+# --- Exim delivering in the lab ----------------------------------------------
+# The installed daemon in the lab's network namespace. What a site does
+# for its own resolver and CA, done for the lab's: the test CA in the
+# chroot's CA store, the lab's DNS in mtasts.conf (the chroot's
+# resolv.conf is the lab's: chroot.sh copies the one "ip netns exec"
+# mounts). The lab's MX hosts are on 127.0.20.x, which the router
+# ignores by default (MTASTS_IGNORE_TARGET_HOSTS), and on the lab's lo,
+# so Exim listens on the lab's client address only (dc_local_interfaces)
+# and does not take them for itself ("MX points to local host").
+MAINLOG=$ROOT/var/log/exim4/mainlog
+exim_procs() {	# the lab's processes running in the chroot (host pids)
+	local p
+	for p in $(ip netns pids "$LAB_NAME" 2>/dev/null); do
+		[ "$(readlink "/proc/$p/root" 2>/dev/null)" = "$ROOT" ] &&
+		    echo "$p"
+	done
+}
+exim_stop() {	# TERM Exim's daemon (PID 1 of its namespace: all end)
+	local pids
+	pids=$(exim_procs)
+	[ -n "$pids" ] || return 0
+	kill -TERM $pids 2>/dev/null
+	wait_for "Exim stopped" 10 eval '[ -z "$(exim_procs)" ]' >/dev/null
+}
+finish() {
+	exim_stop
+	lab_down >>"$LOG" 2>&1
+}
+trap finish EXIT
+exim_log_has() {	# ERE: a line of Exim's main log matches
+	grep -Eq "$1" "$MAINLOG" 2>/dev/null
+}
+
+lab_up >>"$LOG" 2>&1 && . "$LAB_DIR/env"
+ok $? "the lab is up ($LAB_NAME)"
+IN_LAB=1
+
+cp "$LAB_CA" "$ROOT/usr/local/share/ca-certificates/lab-test-ca.crt" &&
+    rsh "update-ca-certificates &&
+    printf '%s\n' 'forwarder $LAB_DNS' 'dns_timeout 2s' \
+        'connect_timeout 2s' 'fetch_timeout 4s' >>/etc/mtasts/mtasts.conf &&
+    printf '%s\n' 'MTASTS_IGNORE_TARGET_HOSTS = <; 0.0.0.0' \
+        >>/etc/exim4/conf.d/main/000_localmacros &&
+    sed -i \"s/^dc_local_interfaces=.*/dc_local_interfaces='$LAB_CLIENT1'/\" \
+        /etc/exim4/update-exim4.conf.conf &&
+    update-exim4.conf && exim -bV >/dev/null"
+ok $? "the lab's CA in the chroot's CA store, its DNS in mtasts.conf"
+
+in_root /bin/sh -c \
+    'install -d -o Debian-exim -g Debian-exim /run/exim4 &&
+    exec /usr/sbin/exim4 -bdf -q2s' >>"$LOG" 2>&1 &
+wait_for "daemon started" 20 exim_log_has 'daemon started'
+ok $? "the installed Exim daemon runs in the lab (exim4 -bdf -q2s)"
+EXIM_UP=1
+
+for d in good spoof; do
+	rsh "printf 'Subject: mtasts deb test\n\nhello\n' |
+	    exim -odq -f postmaster@mx.example.net u@enforce-$d.test"
+done
+wait_for "delivery to enforce-good.test" 60 \
+    lab_smtp_delivered good.mx.test u@enforce-good.test tls
+ok $? "enforce-good.test: delivered to good.mx.test over TLS"
+
+exim_log_has '=> u@enforce-good.test .*T=mtasts_smtp .*CV=yes'
+ok $? "enforce-good.test: through mtasts_smtp, certificate verified (CV=yes)"
+
+wait_for "the spoofed MX refused" 60 \
+    exim_log_has '== u@enforce-spoof.test .*T=mtasts_smtp'
+ok $? "enforce-spoof.test: delivery deferred"
+
+q=$(rout "exim -bp")
+echo "$q" | grep -q 'u@enforce-spoof.test' &&
+    ! echo "$q" | grep -q 'u@enforce-good.test'
+ok $? "enforce-spoof.test still in Exim's queue, enforce-good.test not"
+
+[ -z "$(lab_smtp_where u@enforce-spoof.test)" ] &&
+    [ -z "$(lab_smtp_conns attacker.evil.test)" ] &&
+    exim_log_has 'mtasts: refused MX host attacker.evil.test .*enforce-spoof.test'
+ok $? "attacker.evil.test got no connection and no mail; the refusal is logged"
+
+exim_stop
+ok $? "Exim's daemon stopped"
+EXIM_UP= IN_LAB=
+
 rsh "apt-get purge -y mtasts-exim" &&
     ! rsh "exim -bP router mtasts_dnslookup" && rsh "exim -bV" &&
     ! rsh "test -e /etc/exim4/conf.d/main/000_mtasts -o -e /usr/lib/mtasts/mtasts.so"
@@ -192,7 +267,7 @@ ok $? "purge mtasts-exim: router and files gone, Exim's configuration rebuilt an
 
 # --- OpenSMTPD ----------------------------------------------------------------
 rsh "apt-get install -y --no-install-recommends opensmtpd \
-    $(debs mtasts-opensmtpd | sed 's|.*/|/tmp/debs/|') &&
+    $(debs mtasts-opensmtpd) &&
     dpkg-query -W -f='\${Status}\n' opensmtpd mtasts-opensmtpd |
     grep -c 'install ok installed' | grep -qx 2"
 ok $? "apt installs Debian's opensmtpd (in exim4's place) and mtasts-opensmtpd"
@@ -218,8 +293,9 @@ ok $? "opensmtpd, without supplementary groups, writes the table and the store f
 rsh "apt-get purge -y mtasts-opensmtpd mtasts"
 ok $? "apt-get purge mtasts-opensmtpd mtasts"
 
-left=$(rout "find / -xdev \\( -path /proc -o -path /tmp -o -path /dev \\) -prune \
-    -o -name '*mtasts*' -print")
+left=$(rout "find / -xdev \\( -path /proc -o -path /tmp -o -path /dev \\
+    -o -path /run -o -path '$REPO' \\) -prune \
+    -o -name '*mtasts*' ! -path /.mtasts-chroot -print")
 [ -z "$left" ]
 ok $? "nothing named mtasts left after purge${left:+: $(echo $left)}"
 
@@ -227,5 +303,4 @@ grep -qF " $ROOT" /proc/self/mountinfo
 [ $? -ne 0 ]
 ok $? "no mount left under the chroot"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_end
