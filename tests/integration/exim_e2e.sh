@@ -475,4 +475,36 @@ fi
 check "TLS-RPT: report mail not recorded, store unchanged" \
     test "$(rpt_sum)" -eq "$before"
 
+
+# ---------------------------------------------------------------- metrics
+# "mtasts metrics" on the store this run filled: Prometheus accepts it,
+# and mtasts_sessions_total and mtasts_deferrals_total equal, series for
+# series, what the day's reports (built above from the same store) say
+# the deliveries did (tests/lib/metrics_reports.py).
+exim_metrics() {
+	lab_exec "$MTASTS_BIN" metrics -c "$EXIM_DIR/mtasts.conf" \
+	    >"$EXIM_DIR/metrics.prom" 2>"$EXIM_DIR/metrics.err"
+	local rc=$?
+	chown "$EXIM_USER:$EXIM_USER" "$(exim_store)"*
+	return $rc
+}
+exim_prom() {	# SERIES: its value in the metrics
+	awk -v s="$1" '$1 == s { print $2 }' "$EXIM_DIR/metrics.prom"
+}
+check "mtasts metrics on the store the Exim run filled" exim_metrics
+check "promtool check metrics accepts it" \
+    eval 'promtool check metrics <"$EXIM_DIR/metrics.prom" >&2'
+TAP_CAPTURE=$EXIM_DIR/metrics-vs-reports check \
+    "mtasts_sessions_total and mtasts_deferrals_total equal the reports" \
+    python3 "$REPO/tests/lib/metrics_reports.py" "$EXIM_DIR/metrics.prom" \
+    "$EXIM_DIR"/reports/*.json.gz
+check "metrics: 3 enforce successes, 6 enforce sessions deferred" \
+    test "$(exim_prom 'mtasts_sessions_total{policy_type="sts",mode="enforce",result="success"}')" = 3 -a \
+    "$(awk '/^mtasts_deferrals_total\{/ { n += $2 } END { print n + 0 }' \
+    "$EXIM_DIR/metrics.prom")" = 6
+check "metrics: testing failures deliver, no deferral for them" \
+    test "$(exim_prom 'mtasts_sessions_total{policy_type="sts",mode="testing",result="starttls-not-supported"}')" = 2 -a \
+    "$(exim_prom 'mtasts_deferrals_total{reason="starttls-not-supported"}')" = 2
+check "metrics: no store error" test "$(exim_prom mtasts_store_errors)" = 0
+
 tap_end

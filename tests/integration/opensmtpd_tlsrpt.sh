@@ -267,5 +267,39 @@ ok $? "no result recorded for the report mail's own delivery"
 relay_stop
 smtpd_stop "$D"
 
+
+# ---------------------------------------------------------------- metrics
+# "mtasts metrics" on the store the relay and the filter filled in the
+# relay flow above ($T/tlsrpt): Prometheus accepts it, and
+# mtasts_sessions_total and mtasts_deferrals_total equal, series for
+# series, what that day's reports say (tests/lib/metrics_reports.py);
+# every attempt the relay logged under enforce is one deferral.
+M=$T/metrics.prom
+lab_exec "$MTASTS" metrics -c "$T/tlsrpt/mtasts.conf" >"$M" 2>"$T/metrics.err"
+ok $? "mtasts metrics on the store the OpenSMTPD relay flow filled"
+chown -R opensmtpd:opensmtpd "$T/tlsrpt/mtasts"
+promtool check metrics <"$M" >"$T/promtool.out" 2>&1
+ok $? "promtool check metrics accepts it"
+python3 tests/lib/metrics_reports.py "$M" "$T"/tlsrpt/reports/*.json.gz \
+    >"$T/metrics-vs-reports" 2>&1
+rc=$?
+ok $rc "mtasts_sessions_total and mtasts_deferrals_total equal the reports"
+[ $rc -eq 0 ] || sed 's/^/#   /' "$T/metrics-vs-reports"
+prom() {	# SERIES: its value
+	awk -v s="$1" '$1 == s { print $2 }' "$M"
+}
+[ "$(prom 'mtasts_sessions_total{policy_type="sts",mode="enforce",result="success"}')" = 1 ] &&
+    [ "$(prom 'mtasts_deferrals_total{reason="starttls-not-supported"}')" = "$NOTLS" ] &&
+    [ "$(prom 'mtasts_deferrals_total{reason="certificate-expired"}')" = "$EXP" ] &&
+    [ "$(prom 'mtasts_deferrals_total{reason="validation-failure"}')" = "$SPOOF" ] &&
+    [ "$(awk '/^mtasts_deferrals_total\{/ { n += $2 } END { print n + 0 }' "$M")" = \
+    $((NOTLS + EXP + SPOOF)) ]
+ok $? "metrics: enforce-good 1 success; deferrals = the relay's attempts ($NOTLS, $EXP, $SPOOF)"
+[ "$(prom 'mtasts_sessions_total{policy_type="sts",mode="testing",result="success"}')" = 1 ] &&
+    [ "$(prom 'mtasts_sessions_total{policy_type="sts",mode="testing",result="starttls-not-supported"}')" = 1 ] &&
+    [ "$(prom 'mtasts_sessions_total{policy_type="no-policy-found",mode="none",result="success"}')" = 1 ] &&
+    [ "$(prom mtasts_store_errors)" = 0 ]
+ok $? "metrics: testing and no-policy sessions counted, no store error"
+
 D=
 tap_end
