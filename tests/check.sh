@@ -86,7 +86,8 @@ release_phase() {
 	local r=$1 log=build/logs/release-$1.log t0 line
 	t0=$(date +%s)
 	$MAKE -s check-release R="$r" 2>&1 | tee "$log" | sed "s/^/$r: /"
-	line=$(tail -1 "$log" | grep -E '^[0-9]+ passed, [0-9]+ failed$')
+	# its closing line, wherever make's own error lines leave it
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -1)
 	echo "$r: phase took $(($(date +%s) - t0)) s (log: $log)"
 	if [ -z "$line" ]; then
 		echo "$r: the suite did not run to its end"
