@@ -2,7 +2,7 @@
 # bench/relay.sh [BUILD] - figures of mtasts-relay behind Debian's real
 # smtpd 6.8 in the test lab (issue 13 item 4); see bench/README.md,
 # "mtasts-relay". In one run, the same smtpd with the shipped smtpd.conf
-# lines (tests/integration/relay_lib.sh):
+# lines (tests/e2e/opensmtpd/smtpd.sh):
 #   direct  the mtasts match line removed: smtpd delivers to the lab MX
 #   relay   the shipped lines: smtpd -> mtasts-relay -> the lab MX
 # and prints: messages per second (target: relay >= 80 % of direct),
@@ -26,7 +26,6 @@ SMTPD_REPO=$PWD
 FILTER=$PWD/$BUILD/filter-mtasts
 RELAY=$PWD/$BUILD/mtasts-relay
 . tests/e2e/opensmtpd/smtpd.sh
-. tests/integration/relay_lib.sh
 OUT=$PWD/$BUILD/bench/relay
 T=$(mktemp -d /tmp/relay-bench.XXXXXX)
 chmod 755 "$T"
@@ -47,12 +46,12 @@ start() {
 	relay_stop
 	[ -n "$D" ] && smtpd_stop "$D"
 	D=$T/$1
-	relay_case || return 1
+	smtpd_case "$D" || return 1
 	if [ "$1" = direct ]; then
 		sed -i '/for domain <mtasts_policy> action "mtasts"/d' \
 		    "$D/smtpd.conf"
 	else
-		relay_start -T connect=5 || return 1
+		relay_start "$D" -T connect=5 || return 1
 	fi
 	smtpd_start "$D" || return 1
 	# a first message: policy cached, table written, TLS session cache

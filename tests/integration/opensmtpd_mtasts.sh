@@ -1,7 +1,7 @@
 #!/bin/bash
 # opensmtpd_mtasts.sh - filter-mtasts in Debian's real OpenSMTPD 6.8 with
-# the shipped smtpd.conf lines (relay_lib.sh) and mtasts-relay, relaying
-# into the lab's SMTP hosts. TAP output. Needs root (network and mount
+# the shipped smtpd.conf lines and mtasts-relay (tests/e2e/opensmtpd/
+# smtpd.sh), relaying into the lab's SMTP hosts. TAP output. Needs root (network and mount
 # namespaces); run from the repo root after "make". smtpd is restarted
 # for every case (it keeps MX and route state in memory).
 #
@@ -18,8 +18,6 @@ SMTPD_REPO=$PWD
 T=$(mktemp -d /tmp/opensmtpd-e2e.XXXXXX)
 chmod 755 "$T"
 . tests/lib/tap.sh
-. tests/integration/relay_lib.sh
-RELAY=${RELAY:-$PWD/build/mtasts-relay}
 D=
 # OPENSMTPD_E2E_KEEP=DIR keeps every case's logs there.
 trap 'relay_stop; [ -n "$D" ] && smtpd_stop "$D"; lab_down >/dev/null 2>&1
@@ -37,7 +35,7 @@ fresh() {	# CASE: a new smtpd and relay (and store, table)
 	relay_stop
 	[ -n "$D" ] && smtpd_stop "$D"
 	D=$T/$1
-	relay_case && relay_start && smtpd_start "$D"
+	smtpd_case "$D" && relay_start "$D" && smtpd_start "$D"
 }
 
 in_table() {	# DOMAIN: the routing table file holds DOMAIN
@@ -87,13 +85,14 @@ lab_smtp_clear
 smtpd_send user@enforce-good.test --to \
     user@enforce-good.test,user@enforce-nostarttls.test >"$T/out"
 # the relay takes one domain per transaction: the other gets 452 and
-# waits for smtpd's retry, which a queue run starts at once
+# waits for smtpd's retry, which a queue run starts at once (that 452
+# is a TempFail too: wait for the relay's own try of the second domain)
 second_tried() {
 	schedule
-	tempfailed user@enforce-nostarttls.test
+	relay_said "enforce-nostarttls.test: mode enforce" &&
+	    tempfailed user@enforce-nostarttls.test
 }
-wait_for "smtpd's deferral of the second" 30 second_tried &&
-    relay_said "enforce-nostarttls.test: mode enforce" &&
+wait_for "the relay's try of the second" 30 second_tried &&
     nowhere user@enforce-nostarttls.test
 ok $? "two new enforce domains at once: the second goes through the relay too"
 first_delivered() {
@@ -195,7 +194,7 @@ fresh hang
 smtpd_stop "$D"
 sed -i -e 's/^connect_timeout .*/connect_timeout 20s/' \
     -e 's/^fetch_timeout .*/fetch_timeout 25s/' "$D/mtasts.conf"
-relay_stop; relay_start && smtpd_start "$D"
+relay_stop; relay_start "$D" && smtpd_start "$D"
 smtpd_send user@hang.test >"$T/hang.out" &
 hangpid=$!
 # its RCPT is waiting: the filter's policy fetch is connected to the
@@ -238,7 +237,7 @@ printf 'this is not an SQLite database\n%.0s' $(seq 1 200) \
     >"$D/mtasts/store.db"
 rm -f "$D/mtasts/store.db-wal" "$D/mtasts/store.db-shm"
 chown opensmtpd "$D/mtasts/store.db"
-relay_stop; relay_start && smtpd_start "$D"
+relay_stop; relay_start "$D" && smtpd_start "$D"
 smtpd_send user@enforce-good.test >"$T/out"
 lab_smtp_wait user@enforce-good.test 20 >/dev/null
 lab_smtp_delivered good.mx.test user@enforce-good.test tls
@@ -249,7 +248,7 @@ ok $? "corrupt store: smtpd keeps running"
 fresh no-store
 smtpd_stop "$D"
 sed -i "s|^store .*|store $D/missing/dir/store.db|" "$D/mtasts.conf"
-relay_stop; relay_start && smtpd_start "$D"
+relay_stop; relay_start "$D" && smtpd_start "$D"
 smtpd_send user@enforce-expired.test >"$T/out"
 wait_for "smtpd's deferral" 30 tempfailed user@enforce-expired.test &&
     nowhere user@enforce-expired.test

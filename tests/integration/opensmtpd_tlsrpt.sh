@@ -1,7 +1,7 @@
 #!/bin/bash
 # opensmtpd_tlsrpt.sh - TLS-RPT with Debian's real OpenSMTPD 6.8, the
-# shipped smtpd.conf lines (relay_lib.sh), filter-mtasts and
-# mtasts-relay: deliveries with known outcomes to enforce and testing
+# shipped smtpd.conf lines, filter-mtasts and mtasts-relay
+# (tests/e2e/opensmtpd/smtpd.sh): deliveries with known outcomes to enforce and testing
 # domains that publish a _smtp._tls record (the relay records one result
 # per attempt with the exact RFC 8460 type), a domain without a policy
 # (the filter records no-policy-found from smtpd's smtp-out reports),
@@ -18,11 +18,9 @@ export LAB_NAME=${LAB_NAME:-mtlab-smtpd-rpt}
 SMTPD_REPO=$PWD
 . tests/e2e/opensmtpd/smtpd.sh
 MTASTS=${MTASTS:-$(dirname "$FILTER")/mtasts}
-RELAY=${RELAY:-$(dirname "$FILTER")/mtasts-relay}
 T=$(mktemp -d /tmp/opensmtpd-tlsrpt.XXXXXX)
 chmod 755 "$T"
 . tests/lib/tap.sh
-. tests/integration/relay_lib.sh
 D=
 trap 'relay_stop; [ -n "$D" ] && smtpd_stop "$D"; lab_down >/dev/null 2>&1
     [ -n "${OPENSMTPD_E2E_KEEP:-}" ] && mkdir -p "$OPENSMTPD_E2E_KEEP" &&
@@ -69,7 +67,7 @@ done
 ok $? "_smtp._tls records with an https rua published"
 
 D=$T/tlsrpt
-relay_case && relay_start && smtpd_start "$D"
+smtpd_case "$D" && relay_start "$D" && smtpd_start "$D"
 ok $? "smtpd (shipped lines, filter-mtasts) and mtasts-relay start"
 
 for d in enforce-good testing-good testing-nostarttls testing-spoof \
@@ -203,7 +201,7 @@ ok $? "the lab's receiver got each report once, at its domain's rua"
 DKIMSIGN=$(smtpd_unpack_dkimsign)
 ok $? "filter-dkimsign unpacked ($DKIMSIGN)"
 D=$T/dkim
-relay_case
+smtpd_case "$D"
 openssl genrsa -out "$D/dkim.key" 2048 2>/dev/null &&
     chown opensmtpd "$D/dkim.key" && chmod 600 "$D/dkim.key"
 sed -i "s|^listen on $SMTPD_ADDR .*|filter \"dkimsign\" proc-exec \"$DKIMSIGN -d $SMTPD_SUBMITTER -s tlsrpt -c relaxed/relaxed -k $D/dkim.key\"\\
@@ -226,7 +224,7 @@ echo "sendmail $T/sendmail" >>"$D/mtasts.conf"
 lab_set_txt _smtp._tls.testing-good.test \
     "v=TLSRPTv1; rua=mailto:tlsrpt@reports.test"
 lab_smtp_clear
-relay_start && smtpd_start "$D"
+relay_start "$D" && smtpd_start "$D"
 ok $? "smtpd starts with the filter chain mtasts, dkimsign"
 smtpd_send user@testing-good.test >"$T/out.dkim"
 lab_smtp_wait user@testing-good.test 30 >/dev/null

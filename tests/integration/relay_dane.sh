@@ -1,6 +1,7 @@
 #!/bin/bash
 # relay_dane.sh - DANE before MTA-STS in mtasts-relay, behind Debian's
-# real OpenSMTPD 6.8 with the shipped smtpd.conf lines (relay_lib.sh).
+# real OpenSMTPD 6.8 with the shipped smtpd.conf lines
+# (tests/e2e/opensmtpd/smtpd.sh).
 # TAP output. Needs root; run from the repo root after "make".
 #
 # RFC 8461 section 2: a host with DNSSEC-validated TLSA records is
@@ -24,8 +25,6 @@ export LAB_DNSSEC=1
 SMTPD_REPO=$PWD
 . tests/e2e/opensmtpd/smtpd.sh
 . tests/lib/tap.sh
-. tests/integration/relay_lib.sh
-RELAY=${RELAY:-$PWD/build/mtasts-relay}
 MTASTS=$PWD/build/mtasts
 T=$(mktemp -d /tmp/relay-dane.XXXXXX)
 chmod 755 "$T"
@@ -59,7 +58,7 @@ fi
 # unbound's trust anchor too), readable by the filter's user
 cp "$LAB_DIR/dns/dane.ds" "$T/dane.ds" && chmod 644 "$T/dane.ds"
 export SMTPD_EXTRA_CONF="trust_anchor $T/dane.ds"
-relay_case && relay_start && smtpd_start "$D"
+smtpd_case "$D" && relay_start "$D" && smtpd_start "$D"
 ok $? "smtpd (shipped lines, filter-mtasts) and mtasts-relay start"
 
 # ------------------------------------------ a. valid TLSA: DANE first

@@ -1,6 +1,6 @@
 #!/bin/bash
 # relay_smtpd.sh - mtasts-relay behind Debian's real OpenSMTPD 6.8 in the
-# lab, with the SHIPPED smtpd.conf lines (relay_lib.sh): filter-mtasts
+# lab, with the SHIPPED smtpd.conf lines (tests/e2e/opensmtpd/smtpd.sh): filter-mtasts
 # keeps the routing table of policy domains, smtpd relays them to the
 # relay on 127.0.0.1:10026, the relay delivers them under MTA-STS when
 # they leave. TAP output.
@@ -14,7 +14,6 @@ export LAB_NAME=${LAB_NAME:-mtlab-relay}
 SMTPD_REPO=$PWD
 . tests/e2e/opensmtpd/smtpd.sh
 . tests/lib/tap.sh
-RELAY=${RELAY:-$PWD/build/mtasts-relay}
 MTASTS=$PWD/build/mtasts
 T=$(mktemp -d /tmp/relay-e2e.XXXXXX)
 chmod 755 "$T"
@@ -32,7 +31,6 @@ tap_diag() {
 	return 0
 }
 
-. tests/integration/relay_lib.sh
 
 delivered_tls() {	# HOST RCPT
 	lab_smtp_delivered "$1" "$2" tls
@@ -54,7 +52,7 @@ if ! lab_up 2>"$T/lab.err"; then
 	exit 1
 fi
 . "$LAB_DIR/env"
-relay_case && relay_start && smtpd_start "$D"
+smtpd_case "$D" && relay_start "$D" && smtpd_start "$D"
 ok $? "smtpd (shipped smtpd.conf lines, filter-mtasts) and mtasts-relay start"
 
 # ---------------------------------------------------------------- enforce
@@ -217,7 +215,7 @@ sleep 1
 queued user@enforce-good.test
 ok $? "relay stopped: smtpd defers and keeps the message"
 lab_smtp_clear good.mx.test
-relay_start && schedule
+relay_start "$D" && schedule
 ok $? "relay restarted"
 wait_for "delivered_tls" 60 delivered_tls good.mx.test user@enforce-good.test ||
     { smtpd_stop "$D"; smtpd_start "$D"; schedule
