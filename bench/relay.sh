@@ -75,7 +75,7 @@ from concurrent.futures import ThreadPoolExecutor
 lab, addr, dom, mxdir, n, lat, smtpctl, pid = sys.argv[1:9]
 n, lat = int(n), int(lat)
 def ns(*cmd):
-    return subprocess.run(["nsenter", "-t", pid, "-m", "-n"] + list(cmd),
+    return subprocess.run(["nsenter", "-t", pid, "-m", "-n", "-r"] + list(cmd),
                           stdout=subprocess.DEVNULL, check=True)
 def count():
     return len(glob.glob(os.path.join(mxdir, "*.eml")))

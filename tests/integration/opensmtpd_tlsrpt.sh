@@ -217,7 +217,7 @@ while [ \$# -gt 0 ]; do
 	shift
 done
 swaks --server $SMTPD_ADDR --from "\$from" --to "\$to" --helo mx.sender.test \\
-    --data "$D/report.eml" >"$D/sendmail.out" 2>&1
+    --data @"$D/report.eml" >"$D/sendmail.out" 2>&1
 EOS
 chmod +x "$T/sendmail"
 echo "sendmail $T/sendmail" >>"$D/mtasts.conf"

@@ -37,7 +37,7 @@ delivered_tls() {	# HOST RCPT
 }
 local_sendmail() {	# RCPT: submit through smtpd's sendmail (local socket)
 	printf 'Subject: local to %s\n\nfrom cron\n' "$1" |
-	    nsenter -t "$(cat "$D/smtpd.pid")" -m -n \
+	    nsenter -t "$(cat "$D/smtpd.pid")" -m -n -r \
 	    "$SMTPD_ROOT/usr/sbin/sendmail" -f cron@sender.test "$1"
 }
 
@@ -195,7 +195,7 @@ smtp_py 127.0.0.1 10026 "sénder@client.test" "üser@dyn2.test" \
 ok $? "SMTPUTF8 to an MX with it: the relay passes the MX's 250 on"
 head -c 37500000 /dev/urandom | base64 -w 76 >"$T/big.txt"
 hwm0=$(awk '/VmHWM/ {print $2}' /proc/$RPID/status)
-smtpd_send user2@dyn2.test --body "$T/big.txt" --timeout 600 >"$T/big.out"
+smtpd_send user2@dyn2.test --body @"$T/big.txt" --timeout 600 >"$T/big.out"
 wait_for "grep" 120 grep -q '^big [0-9]\{8,\} ' "$T/peer.log"
 ok $? "a 50 MB message is delivered through the relay"
 hwm=$(awk '/VmHWM/ {print $2}' /proc/$RPID/status)
