@@ -24,13 +24,21 @@
 #    attacker.evil.test) is deferred and stays in Exim's queue;
 #  - purges mtasts-exim: the router is gone and Exim still starts;
 #  - installs opensmtpd + mtasts-opensmtpd (apt replaces exim4): the
-#    routing table, smtpd -n on the example lines;
+#    routing table, smtpd -n on the example lines as /etc/smtpd.conf;
+#  - runs the installed /usr/sbin/mtasts-relay (as its unit says: its
+#    User= and ExecStart=, logging to stderr, not syslog) and
+#    /usr/sbin/smtpd -d in the lab's network namespace; mail submitted
+#    with the installed sendmail to enforce-good.test goes through the
+#    relay to good.mx.test over verified TLS, to enforce-spoof.test is
+#    deferred and stays in smtpd's queue (smtpctl show queue, run with
+#    nsenter in smtpd's namespaces: its socket is in its own /run);
 #  - purges everything: nothing named mtasts is left.
 # Every chroot command runs through tests/lib/chroot.sh run (private
 # mount and PID namespaces, a fresh /run, the checkout at its own path;
 # no mount outlives it); Exim's daemon runs as "ip netns exec LAB
-# tests/lib/chroot.sh run ...". Services are never started by the
-# packages (policy-rc.d). Needs root and the network (the Debian mirror).
+# tests/lib/chroot.sh run ...", and so do the relay and smtpd. Services
+# are never started by the packages (policy-rc.d). Needs root and the
+# network (the Debian mirror).
 # LAB_NAME defaults to mtlab-deb-RELEASE.
 set -u
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -186,22 +194,24 @@ ok $? "mtasts refresh, report build and report send work on the installed defaul
 # so Exim listens on the lab's client address only (dc_local_interfaces)
 # and does not take them for itself ("MX points to local host").
 MAINLOG=$ROOT/var/log/exim4/mainlog
-exim_procs() {	# the lab's processes running in the chroot (host pids)
-	local p
+root_procs() {	# the lab's processes running in the chroot, or in a
+	# folder of it (smtpd's chrooted children) (host pids)
+	local p r
 	for p in $(ip netns pids "$LAB_NAME" 2>/dev/null); do
-		[ "$(readlink "/proc/$p/root" 2>/dev/null)" = "$ROOT" ] &&
-		    echo "$p"
+		r=$(readlink "/proc/$p/root" 2>/dev/null)
+		case $r in "$ROOT" | "$ROOT"/*) echo "$p" ;; esac
 	done
 }
-exim_stop() {	# TERM Exim's daemon (PID 1 of its namespace: all end)
+root_stop() {	# TERM the daemons in the lab (each PID 1 of its namespace)
 	local pids
-	pids=$(exim_procs)
+	pids=$(root_procs)
 	[ -n "$pids" ] || return 0
 	kill -TERM $pids 2>/dev/null
-	wait_for "Exim stopped" 10 eval '[ -z "$(exim_procs)" ]' >/dev/null
+	wait_for "the daemons stopped" 10 eval '[ -z "$(root_procs)" ]' \
+	    >/dev/null
 }
 finish() {
-	exim_stop
+	root_stop
 	lab_down >>"$LOG" 2>&1
 }
 trap finish EXIT
@@ -256,7 +266,7 @@ ok $? "enforce-spoof.test still in Exim's queue, enforce-good.test not"
     exim_log_has 'mtasts: refused MX host attacker.evil.test .*enforce-spoof.test'
 ok $? "attacker.evil.test got no connection and no mail; the refusal is logged"
 
-exim_stop
+root_stop
 ok $? "Exim's daemon stopped"
 EXIM_UP= IN_LAB=
 
@@ -288,6 +298,116 @@ rsh "setpriv --reuid=opensmtpd --regid=opensmtpd --clear-groups \
     setpriv --reuid=opensmtpd --regid=opensmtpd --clear-groups \
     sh -c 'touch /var/lib/mtasts/probe && rm /var/lib/mtasts/probe'"
 ok $? "opensmtpd, without supplementary groups, writes the table and the store folder"
+
+# --- OpenSMTPD delivering in the lab -------------------------------------------
+# The installed relay and smtpd in the lab's network namespace, with the
+# example lines as /etc/smtpd.conf (above), the lab's CA and DNS as for
+# Exim (still in the chroot's CA store and mtasts.conf). The relay runs
+# as its unit says (User=, ExecStart=), logging to standard error
+# instead of syslog (-S: the chroot has none) and verbose. Mail is
+# submitted with the installed sendmail (smtpctl, smtpd's socket: "from
+# local"), and the queue read with smtpctl, in smtpd's namespaces.
+SMTPD_LOG=$WORK/$R-smtpd.log
+RELAY_LOG=$WORK/$R-relay.log
+UNIT=mtasts-relay.service
+smtpd_pid() {	# the smtpd process rooted in the chroot itself
+	local p
+	for p in $(root_procs); do
+		[ "$(readlink "/proc/$p/root")" = "$ROOT" ] &&
+		    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = smtpd ] &&
+		    echo "$p" && return 0
+	done
+	return 1
+}
+in_smtpd() {	# CMD...: CMD in smtpd's mount and network namespaces, root
+	local p
+	p=$(smtpd_pid) || return 1
+	nsenter -t "$p" -m -n -r -w /usr/bin/env -i \
+	    PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"
+}
+listening() {	# PORT: something listens on 127.0.0.1:PORT in the lab
+	[ -n "$(lab_exec ss -Hltn "sport = :$1" 2>/dev/null)" ]
+}
+said() {	# FILE ERE
+	grep -Eq "$2" "$1" 2>/dev/null
+}
+queue_has() {	# RCPT: in smtpd's queue (smtpctl show queue)
+	in_smtpd smtpctl show queue 2>>"$LOG" | grep -q "|$1|"
+}
+tap_diag() {
+	tap_show "$LOG" 15
+	if [ -n "${EXIM_UP:-}" ]; then tap_show "$MAINLOG" 10; fi
+	if [ -n "${SMTPD_UP:-}" ]; then
+		tap_show "$SMTPD_LOG" 10
+		tap_show "$RELAY_LOG" 10
+	fi
+}
+IN_LAB=1 SMTPD_UP=1
+: >"$SMTPD_LOG"
+: >"$RELAY_LOG"
+lab_smtp_clear
+
+# "listen on localhost" listens on every address of lo, and the lab's MX
+# hosts have theirs there (port 25 taken): smtpd listens on 127.0.0.1 only,
+# as Exim on the lab's client address above. Every other line is the
+# example's.
+rsh "sed -i 's/^listen on localhost /listen on 127.0.0.1 /' /etc/smtpd.conf &&
+    grep -q '^listen on 127.0.0.1 filter \"mtasts\"\$' /etc/smtpd.conf &&
+    smtpd -n"
+ok $? "smtpd.conf: listen on 127.0.0.1 (the lab's MX hosts are on lo), smtpd -n"
+
+rout "sed -n 's/^ExecStart=//p;s/^User=//p' \
+    \$(ls /lib/systemd/system/$UNIT /usr/lib/systemd/system/$UNIT | head -1)" \
+    >"$WORK/$R-unit"
+RELAY_CMD=$(sed -n 1p "$WORK/$R-unit")
+RELAY_USER=$(sed -n 2p "$WORK/$R-unit")
+[ "$RELAY_CMD" = '/usr/sbin/mtasts-relay -S -c /etc/mtasts/mtasts.conf' ] &&
+    [ "$RELAY_USER" = opensmtpd ]
+ok $? "$UNIT: /usr/sbin/mtasts-relay -S -c /etc/mtasts/mtasts.conf as opensmtpd"
+
+in_root /bin/sh -c "exec setpriv --reuid=$RELAY_USER --regid=$RELAY_USER \
+    --clear-groups $(echo "$RELAY_CMD" | sed 's/ -S / /') -v" \
+    >>"$RELAY_LOG" 2>&1 </dev/null &
+wait_for "the relay on 127.0.0.1:10026" 20 listening 10026
+ok $? "the installed mtasts-relay runs in the lab as opensmtpd (127.0.0.1:10026)"
+
+in_root /bin/sh -c 'exec /usr/sbin/smtpd -d -f /etc/smtpd.conf' \
+    >>"$SMTPD_LOG" 2>&1 </dev/null &
+wait_for "smtpd on 127.0.0.1:25" 20 listening 25 &&
+    wait_for "smtpd's socket" 10 in_smtpd test -S /run/smtpd.sock
+ok $? "the installed smtpd runs in the lab (smtpd -d, /etc/smtpd.conf)"
+
+for d in good spoof; do
+	echo "+ sendmail u@enforce-$d.test" >>"$LOG"
+	printf 'Subject: mtasts deb test\n\nhello\n' |
+	    in_smtpd sendmail -f postmaster@mx.example.net \
+	    "u@enforce-$d.test" >>"$LOG" 2>&1
+done
+wait_for "delivery to enforce-good.test" 60 \
+    lab_smtp_delivered good.mx.test u@enforce-good.test tls
+ok $? "enforce-good.test: delivered to good.mx.test over TLS"
+
+said "$SMTPD_LOG" \
+    'mta delivery .* to=<u@enforce-good.test> .*relay="127\.0\.0\.1 .*result="Ok"' &&
+    said "$RELAY_LOG" \
+    'enforce-good.test: MX host good.mx.test .*: sending over verified TLS'
+ok $? "enforce-good.test: smtpd routed it to mtasts-relay (the filter's table)"
+
+wait_for "smtpd's deferral of enforce-spoof.test" 60 said "$SMTPD_LOG" \
+    'mta delivery .* to=<u@enforce-spoof.test> .*result="TempFail"'
+ok $? "enforce-spoof.test: delivery deferred"
+
+queue_has u@enforce-spoof.test && ! queue_has u@enforce-good.test
+ok $? "enforce-spoof.test still in smtpd's queue, enforce-good.test not"
+
+[ -z "$(lab_smtp_where u@enforce-spoof.test)" ] &&
+    [ -z "$(lab_smtp_conns attacker.evil.test)" ] &&
+    said "$RELAY_LOG" 'enforce-spoof.test: refused MX host attacker.evil.test'
+ok $? "attacker.evil.test got no connection and no mail; the relay logged the refusal"
+
+root_stop
+ok $? "smtpd and the relay stopped"
+SMTPD_UP= IN_LAB=
 
 # --- purge ---------------------------------------------------------------------
 rsh "apt-get purge -y mtasts-opensmtpd mtasts"
