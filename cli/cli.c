@@ -162,3 +162,16 @@ cli_time(char *buf, size_t size, long long t)
 	else
 		strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm);
 }
+
+int
+cli_parse_day(const char *s, time_t *out)
+{
+	struct tm	 tm;
+	const char	*end;
+
+	memset(&tm, 0, sizeof(tm));
+	if ((end = strptime(s, "%Y-%m-%d", &tm)) == NULL || *end != '\0')
+		return -1;
+	*out = timegm(&tm);
+	return *out == (time_t)-1 ? -1 : 0;
+}

@@ -66,6 +66,9 @@ int	cli_read(const char *path, size_t max, char **buf, size_t *len);
 
 /* The name to show for path in messages: "<stdin>" for "-". */
 const char *cli_display_name(const char *path);
+/* YYYY-MM-DD as the UTC midnight that starts it: 0, or -1 when s is not
+ * such a date. */
+int	cli_parse_day(const char *s, time_t *out);
 
 /*
  * Prints "usage: mtasts " followed by text to fp; returns CLI_OK when fp

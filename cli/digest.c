@@ -34,7 +34,6 @@
 #define DAY			86400
 
 static int	digest_usage(FILE *);
-static int	digest_day(const char *, time_t *);
 static void	digest_path(struct digest *, const char *);
 static void	digest_folder(struct digest *, const char *, int);
 static void	digest_file(struct digest *, const char *);
@@ -81,7 +80,7 @@ digest_main(int argc, char *argv[])
 			break;
 		case 's':
 		case 'u':
-			if (digest_day(optarg, ch == 's' ? &since : &until)) {
+			if (cli_parse_day(optarg, ch == 's' ? &since : &until)) {
 				fprintf(stderr, "mtasts report digest: bad day "
 				    "%s (YYYY-MM-DD)\n", optarg);
 				return CLI_USAGE;
@@ -142,20 +141,6 @@ digest_usage(FILE *fp)
 	    "mbox) for a period: by policy domain, sending organisation and\n"
 	    "day, failures by type and MX host, and the change since the\n"
 	    "previous period. --html writes one self-contained page.\n");
-}
-
-/* YYYY-MM-DD as the UTC midnight that starts it. */
-static int
-digest_day(const char *s, time_t *out)
-{
-	struct tm	 tm;
-	const char	*end;
-
-	memset(&tm, 0, sizeof(tm));
-	if ((end = strptime(s, "%Y-%m-%d", &tm)) == NULL || *end != '\0')
-		return -1;
-	*out = timegm(&tm);
-	return *out == (time_t)-1 ? -1 : 0;
 }
 
 static void

@@ -42,7 +42,6 @@ static int	report_usage(FILE *);
 static int	report_build(int, char **);
 static int	report_send(int, char **);
 static int	report_show(int, char **);
-static int	report_parse_day(const char *, time_t *);
 static void	report_print(const struct mtasts_report *);
 static void	report_print_policy(const struct mtasts_report_policy *);
 static void	report_print_tally(const char *, struct tally *, size_t);
@@ -101,20 +100,6 @@ report_usage(FILE *fp)
 	    "for a period (see mtasts(8)).\n");
 }
 
-/* YYYY-MM-DD as the UTC midnight that starts it. */
-static int
-report_parse_day(const char *s, time_t *out)
-{
-	struct tm	 tm;
-	const char	*end;
-
-	memset(&tm, 0, sizeof(tm));
-	if ((end = strptime(s, "%Y-%m-%d", &tm)) == NULL || *end != '\0')
-		return -1;
-	*out = timegm(&tm);
-	return *out == (time_t)-1 ? -1 : 0;
-}
-
 static int
 report_build(int argc, char *argv[])
 {
@@ -131,7 +116,7 @@ report_build(int argc, char *argv[])
 			conf = optarg;
 			break;
 		case 'd':
-			if (report_parse_day(optarg, &day) != 0) {
+			if (cli_parse_day(optarg, &day) != 0) {
 				fprintf(stderr, "mtasts report build: bad day "
 				    "%s (YYYY-MM-DD)\n", optarg);
 				return CLI_USAGE;
