@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 
 #ifndef MTASTS_VERSION
 #define MTASTS_VERSION	"0.1"
